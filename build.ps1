@@ -1,0 +1,30 @@
+# Windows mirror of build.sh with the same verbs: build, test, bench, train. The logic lives in build.sh;
+# this script only forwards to the same dotnet commands.
+param([Parameter(Position = 0)][string]$Verb = "build", [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest)
+$ErrorActionPreference = "Stop"
+Set-Location $PSScriptRoot
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = "1"; $env:DOTNET_NOLOGO = "1"
+switch ($Verb) {
+  "build" { dotnet build Vae.sln -c Release @Rest; exit $LASTEXITCODE }
+  "test" {
+    dotnet build Vae.sln -c Release; if ($LASTEXITCODE) { exit $LASTEXITCODE }
+    $out = dotnet test tests/Vae.Tests/Vae.Tests.csproj -c Release --no-build @Rest 2>&1 | Tee-Object -Variable lines
+    $code = $LASTEXITCODE
+    $p = 0; $f = 0; $s = 0
+    foreach ($l in $lines) {
+      if ("$l" -match 'Passed: +(\d+)') { $p += [int]$Matches[1] }
+      if ("$l" -match 'Failed: +(\d+)') { $f += [int]$Matches[1] }
+      if ("$l" -match 'Skipped: +(\d+)') { $s += [int]$Matches[1] }
+    }
+    if ($code -ne 0 -and $f -eq 0) { $f = 1 }
+    Write-Output "$p passed, $f failed, $s skipped"; exit $code
+  }
+  "bench" {
+    dotnet build Vae.sln -c Release; if ($LASTEXITCODE) { exit $LASTEXITCODE }
+    dotnet src/Vae.Cli/bin/Release/net10.0/vae.dll bench gemm --json
+    if ($Rest) { dotnet run -c Release --no-build --project benchmarks/Vae.Benchmarks -- @Rest }
+    exit $LASTEXITCODE
+  }
+  "train" { Write-Error "build.ps1: training arrives with issue 3 (the main job)."; exit 2 }
+  default { Write-Error "usage: ./build.ps1 build|test|bench [BenchmarkDotNet args]|train"; exit 2 }
+}

@@ -1,0 +1,67 @@
+// A small command-line parser: positional words, --flag and --name value options. Unknown or malformed options
+// become a UsageException with a message saying what was wrong, which Program turns into exit code 2.
+using System.Globalization;
+
+namespace Vae.Cli;
+
+public sealed class UsageException(string message) : Exception(message);
+
+public sealed class CliArgs
+{
+    readonly List<string> positional = [];
+    readonly Dictionary<string, string?> options = new(StringComparer.Ordinal);
+    readonly HashSet<string> used = new(StringComparer.Ordinal);
+
+    public CliArgs(IEnumerable<string> args)
+    {
+        var list = args.ToList();
+        for (int i = 0; i < list.Count; i++)
+        {
+            string a = list[i];
+            if (a.StartsWith("--", StringComparison.Ordinal) && a.Length > 2)
+            {
+                string name = a[2..];
+                string? value = null;
+                int eq = name.IndexOf('=');
+                if (eq >= 0) { value = name[(eq + 1)..]; name = name[..eq]; }
+                else if (i + 1 < list.Count && !list[i + 1].StartsWith("--", StringComparison.Ordinal)) value = list[++i];
+                options[name] = value;
+            }
+            else positional.Add(a);
+        }
+    }
+
+    public IReadOnlyList<string> Positional => positional;
+
+    public bool Flag(string name)
+    {
+        used.Add(name);
+        if (!options.TryGetValue(name, out var v)) return false;
+        if (v is not null) throw new UsageException($"--{name} takes no value (got '{v}').");
+        return true;
+    }
+
+    public int Int(string name, int defaultValue, int min = int.MinValue, int max = int.MaxValue)
+    {
+        used.Add(name);
+        if (!options.TryGetValue(name, out var v)) return defaultValue;
+        if (v is null || !int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int x))
+            throw new UsageException($"--{name} needs an integer value (got '{v}').");
+        if (x < min || x > max) throw new UsageException($"--{name} must be in [{min}, {max}] (got {x}).");
+        return x;
+    }
+
+    public string? String(string name)
+    {
+        used.Add(name);
+        if (!options.TryGetValue(name, out var v)) return null;
+        return v ?? throw new UsageException($"--{name} needs a value.");
+    }
+
+    /// <summary>Throws for any option that no command asked about (a typo, or an option of another command).</summary>
+    public void RejectUnknown()
+    {
+        foreach (var name in options.Keys)
+            if (!used.Contains(name)) throw new UsageException($"Unknown option --{name}. Run 'vae help' for the list of commands and options.");
+    }
+}

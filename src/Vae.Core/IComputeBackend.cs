@@ -1,0 +1,193 @@
+// The compute layer: every primitive the VAE family needs, behind one interface that the CPU (SIMD),
+// reference (scalar, double accumulation) and CUDA backends implement name for name.
+//
+// Conventions (all methods):
+// - Matrices are row-major and dense. "x is (rows, cols)" means x[r * cols + c].
+// - Argument order: outputs after inputs they depend on only where noted; sizes come last, then scalars.
+// - A view may be longer than the shape needs; only the first rows*cols elements are read or written.
+//   Elementwise methods without sizes require equal lengths. Every violation throws ArgumentException
+//   naming the shapes before anything is written.
+// - The gradient rule: parameter gradients ACCUMULATE (+=): Gemm with beta=1, BiasGradient, ScatterAddRows.
+//   Activation gradients are ASSIGNED (=), except the KL backward methods, which accumulate into dMu/dLogVar
+//   because those already hold the reconstruction path's gradient from ReparameterizeBackward.
+// - Loss forwards write one value per row into perSample and, when total is not null, the sum over rows
+//   into total[0]. Losses are sums over a row's elements (nats); the caller divides by the batch size,
+//   usually by passing scale = 1 / batch to the backward.
+// - Results never depend on the number of threads: every reduction has a fixed order.
+// - Calls may be asynchronous on a device backend; Download and Synchronize wait for the results.
+namespace Vae;
+
+public interface IComputeBackend : IDisposable
+{
+    /// <summary>Short name: "cpu", "reference", "cuda".</summary>
+    string Name { get; }
+
+    // ---------------------------------------------------------------- memory
+
+    /// <summary>Allocates a zero-filled buffer of <paramref name="byteLength"/> bytes, 64-byte aligned.</summary>
+    DeviceBuffer Allocate(long byteLength);
+
+    /// <summary>Copies host data into the view; lengths must be equal.</summary>
+    void Upload<T>(ReadOnlySpan<T> source, DeviceSpan<T> destination) where T : unmanaged;
+
+    /// <summary>Copies the view to host memory; lengths must be equal. Waits for pending work.</summary>
+    void Download<T>(DeviceSpan<T> source, Span<T> destination) where T : unmanaged;
+
+    /// <summary>Waits until all submitted work has finished.</summary>
+    void Synchronize();
+
+    // ---------------------------------------------------------------- linear algebra
+
+    /// <summary>
+    /// c = alpha * op(a) * op(b) + beta * c, row-major. op(a) is (m, k): a is (m, k), or (k, m) when transA.
+    /// op(b) is (k, n): b is (k, n), or (n, k) when transB. c is (m, n) and must not overlap a or b.
+    /// beta = 0 overwrites c (NaNs in c are not propagated); beta = 1 accumulates (parameter gradients).
+    /// A linear layer y = x W^T with W (out, in): Gemm(false, true, batch, out, in, 1, x, W, 0, y).
+    /// </summary>
+    void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, DeviceSpan<float> a, DeviceSpan<float> b, float beta, DeviceSpan<float> c);
+
+    /// <summary>x (rows, cols) += bias (cols), broadcast over rows.</summary>
+    void BiasAdd(DeviceSpan<float> x, DeviceSpan<float> bias, int rows, int cols);
+
+    /// <summary>dBias (cols) += column sums of dy (rows, cols).</summary>
+    void BiasGradient(DeviceSpan<float> dy, DeviceSpan<float> dBias, int rows, int cols);
+
+    // ---------------------------------------------------------------- elementwise
+
+    /// <summary>destination = source (equal lengths, must not overlap unless identical).</summary>
+    void Copy(DeviceSpan<float> source, DeviceSpan<float> destination);
+
+    /// <summary>x[i] = value.</summary>
+    void Fill(DeviceSpan<float> x, float value);
+
+    /// <summary>x[i] *= alpha.</summary>
+    void Scale(DeviceSpan<float> x, float alpha);
+
+    /// <summary>y[i] += alpha * x[i] (equal lengths).</summary>
+    void Axpy(float alpha, DeviceSpan<float> x, DeviceSpan<float> y);
+
+    /// <summary>output (rows, colsA + colsB) = [a (rows, colsA) | b (rows, colsB)] along the feature axis.</summary>
+    void Concat(DeviceSpan<float> a, DeviceSpan<float> b, DeviceSpan<float> output, int rows, int colsA, int colsB);
+
+    /// <summary>Inverse of Concat: a (rows, colsA) = input[:, :colsA], b (rows, colsB) = input[:, colsA:].</summary>
+    void Split(DeviceSpan<float> input, DeviceSpan<float> a, DeviceSpan<float> b, int rows, int colsA, int colsB);
+
+    /// <summary>result[0] = sum of x, accumulated in a fixed order.</summary>
+    void Sum(DeviceSpan<float> x, DeviceSpan<float> result);
+
+    // ---------------------------------------------------------------- activations
+
+    /// <summary>y = f(x) elementwise (equal lengths; y may be x). slope is LeakyRelu's negative slope.</summary>
+    void ActivationForward(Activation f, DeviceSpan<float> x, DeviceSpan<float> y, float slope = 0.01f);
+
+    /// <summary>
+    /// dx = dy * f'(x), given the forward's input x and output y (equal lengths; dx may be dy).
+    /// Relu, LeakyRelu and Softplus read x; Tanh and Sigmoid read y.
+    /// </summary>
+    void ActivationBackward(Activation f, DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> dy, DeviceSpan<float> dx, float slope = 0.01f);
+
+    // ---------------------------------------------------------------- losses
+
+    /// <summary>
+    /// Binary cross-entropy from logits, stable: per element max(l, 0) - l t + log1p(exp(-|l|)).
+    /// logits, targets (rows, cols); perSample (rows) = row sums; total[0] = their sum (if not null).
+    /// </summary>
+    void BceWithLogitsForward(DeviceSpan<float> logits, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols);
+
+    /// <summary>dLogits (rows, cols) = scale * (sigmoid(logits) - targets).</summary>
+    void BceWithLogitsBackward(DeviceSpan<float> logits, DeviceSpan<float> targets, DeviceSpan<float> dLogits, int rows, int cols, float scale);
+
+    /// <summary>Squared error: perSample (rows) = sum over cols of (prediction - target)^2; total[0] = sum.</summary>
+    void MseForward(DeviceSpan<float> prediction, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols);
+
+    /// <summary>dPrediction = scale * 2 * (prediction - target).</summary>
+    void MseBackward(DeviceSpan<float> prediction, DeviceSpan<float> targets, DeviceSpan<float> dPrediction, int rows, int cols, float scale);
+
+    /// <summary>
+    /// Gaussian negative log-likelihood with a per-element log-variance:
+    /// perSample (rows) = sum over cols of 0.5 * (log(2 pi) + logVar + (target - mean)^2 * exp(-logVar)).
+    /// </summary>
+    void GaussianNllForward(DeviceSpan<float> mean, DeviceSpan<float> logVar, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols);
+
+    /// <summary>dMean = scale * (mean - target) * exp(-logVar); dLogVar = scale * 0.5 * (1 - (target - mean)^2 * exp(-logVar)). Assigned.</summary>
+    void GaussianNllBackward(DeviceSpan<float> mean, DeviceSpan<float> logVar, DeviceSpan<float> targets, DeviceSpan<float> dMean, DeviceSpan<float> dLogVar, int rows, int cols, float scale);
+
+    /// <summary>
+    /// Softmax cross-entropy: logits (rows, classes), targets (rows) class indices in [0, classes) or ignoreIndex.
+    /// perSample[r] = logsumexp(logits[r]) - logits[r, targets[r]], or 0 for an ignored row; total[0] = sum.
+    /// </summary>
+    void CrossEntropyForward(DeviceSpan<float> logits, DeviceSpan<int> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int classes, int ignoreIndex);
+
+    /// <summary>dLogits[r] = scale * (softmax(logits[r]) - onehot(targets[r])), or 0 for an ignored row.</summary>
+    void CrossEntropyBackward(DeviceSpan<float> logits, DeviceSpan<int> targets, DeviceSpan<float> dLogits, int rows, int classes, int ignoreIndex, float scale);
+
+    /// <summary>KL(N(mu, exp(logVar)) || N(0, I)): perSample (rows) = -0.5 * sum over cols of (1 + logVar - mu^2 - exp(logVar)).</summary>
+    void KlStandardNormalForward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols);
+
+    /// <summary>dMu += scale * mu; dLogVar += scale * 0.5 * (exp(logVar) - 1). Accumulates.</summary>
+    void KlStandardNormalBackward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar, int rows, int cols, float scale);
+
+    /// <summary>
+    /// KL(q || p) between diagonal Gaussians, all (rows, cols):
+    /// perSample = 0.5 * sum of (logVarP - logVarQ + (exp(logVarQ) + (muQ - muP)^2) * exp(-logVarP) - 1).
+    /// </summary>
+    void KlGaussianForward(DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols);
+
+    /// <summary>
+    /// Gradients of KlGaussianForward times scale, accumulated (+=) into all four outputs:
+    /// dMuQ = (muQ - muP) e^-lvP; dMuP = -dMuQ; dLogVarQ = 0.5 (e^(lvQ - lvP) - 1); dLogVarP = 0.5 (1 - (e^lvQ + (muQ - muP)^2) e^-lvP).
+    /// </summary>
+    void KlGaussianBackward(DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP,
+        DeviceSpan<float> dMuQ, DeviceSpan<float> dLogVarQ, DeviceSpan<float> dMuP, DeviceSpan<float> dLogVarP, int rows, int cols, float scale);
+
+    // ---------------------------------------------------------------- reparameterization and randomness
+
+    /// <summary>
+    /// z = mu + exp(0.5 * clamp(logVar, minLogVar, maxLogVar)) * eps, all of equal length.
+    /// The clamp keeps exp finite for wild encoder outputs; defaults match <see cref="Reparameterization"/>.
+    /// </summary>
+    void ReparameterizeForward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> z, float minLogVar, float maxLogVar);
+
+    /// <summary>
+    /// dMu = dz; dLogVar = dz * eps * 0.5 * exp(0.5 * clamp(logVar)) where logVar is inside [min, max], else 0. Assigned.
+    /// </summary>
+    void ReparameterizeBackward(DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> dz, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar, float minLogVar, float maxLogVar);
+
+    /// <summary>
+    /// output[i] = the standard normal number with index (offset + i) of stream <paramref name="seed"/>, as specified by
+    /// <see cref="Random.PhiloxNormal"/>. Bit-identical on every backend and for any split of the range.
+    /// </summary>
+    void RandomNormal(DeviceSpan<float> output, ulong seed, ulong offset);
+
+    // ---------------------------------------------------------------- indexing
+
+    /// <summary>output (count, cols) row i = table (tableRows, cols) row indices[i]. Indices must be in [0, tableRows).</summary>
+    void GatherRows(DeviceSpan<float> table, DeviceSpan<int> indices, DeviceSpan<float> output, int tableRows, int count, int cols);
+
+    /// <summary>dTable row indices[i] += dOutput row i (accumulates; repeated indices add up in index order).</summary>
+    void ScatterAddRows(DeviceSpan<float> dOutput, DeviceSpan<int> indices, DeviceSpan<float> dTable, int tableRows, int count, int cols);
+
+    /// <summary>
+    /// For each row of x (rows, cols): indices[r] = argmin over codebook (codes, cols) of squared distance (lowest index on ties),
+    /// distances[r] = that squared distance.
+    /// </summary>
+    void NearestCode(DeviceSpan<float> x, DeviceSpan<float> codebook, DeviceSpan<int> indices, DeviceSpan<float> distances, int rows, int codes, int cols);
+
+    // ---------------------------------------------------------------- optimizer
+
+    /// <summary>
+    /// One Adam/AdamW update over flat, equal-length buffers (step is 1 for the first update), PyTorch formulas:
+    /// g = grad (+ wd * p unless decoupled); m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+    /// p -= lr * wd * p (decoupled only); p -= (lr / (1 - b1^step)) * m / (sqrt(v) / sqrt(1 - b2^step) + eps).
+    /// </summary>
+    void AdamStep(DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v, AdamSettings settings, int step);
+
+    /// <summary>result[0] = sqrt(sum of x^2), accumulated in double in a fixed order.</summary>
+    void GlobalNorm(DeviceSpan<float> x, DeviceSpan<float> result);
+
+    /// <summary>Gradient clipping: x *= min(1, maxNorm / (norm[0] + 1e-6)), with norm from GlobalNorm (stays on the device).</summary>
+    void ClipByNorm(DeviceSpan<float> x, DeviceSpan<float> norm, float maxNorm);
+
+    /// <summary>result[0] = 1 if every element of x is finite, else 0.</summary>
+    void AllFinite(DeviceSpan<float> x, DeviceSpan<int> result);
+}
