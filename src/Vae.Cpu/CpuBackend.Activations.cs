@@ -13,7 +13,7 @@ public sealed unsafe partial class CpuBackend
         BackendChecks.Activation(f);
         BackendChecks.SameLength(this, x, y);
         BackendChecks.IdenticalOrDisjoint(x, y);
-        RangeWork.RunElements(Pool, new ActivationForwardKernel(f, Ptr(x), Ptr(y), slope), x.Length);
+        RangeWork.RunElements(Pool, new ActivationForwardKernel(f, Ptr(x), Ptr(y), slope), x.Length, ForwardCost(f));
     }
 
     public void ActivationBackward(Activation f, DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> dy, DeviceSpan<float> dx, float slope = 0.01f)
@@ -36,8 +36,17 @@ public sealed unsafe partial class CpuBackend
             if (!y.IsNull) BackendChecks.SameLength(this, y, dy);
         }
         float* input = readsOutput ? Ptr(y) : Ptr(x);
-        RangeWork.RunElements(Pool, new ActivationBackwardKernel(f, input, Ptr(dy), Ptr(dx), slope), dy.Length);
+        RangeWork.RunElements(Pool, new ActivationBackwardKernel(f, input, Ptr(dy), Ptr(dx), slope), dy.Length, BackwardCost(f));
     }
+
+    static int ForwardCost(Activation f) => f switch
+    {
+        Activation.Relu or Activation.LeakyRelu => RangeWork.SimpleCost,
+        Activation.Softplus => RangeWork.DoubleTranscendentalCost,
+        _ => RangeWork.TranscendentalCost,
+    };
+
+    static int BackwardCost(Activation f) => f == Activation.Softplus ? RangeWork.TranscendentalCost : RangeWork.SimpleCost;
 
     /// <summary>y = f(x) over [start, start + count).</summary>
     readonly struct ActivationForwardKernel(Activation f, float* x, float* y, float slope) : IRangeKernel

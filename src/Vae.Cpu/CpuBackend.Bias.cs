@@ -15,7 +15,7 @@ public sealed unsafe partial class CpuBackend
         BackendChecks.Matrix(this, x, rows, cols);
         BackendChecks.Matrix(this, bias, 1, cols);
         BackendChecks.NoOverlap(x.Slice(0, rows * cols), bias.Slice(0, cols), nameof(x), nameof(bias));
-        RangeWork.RunRows(Pool, new BiasAddKernel(Ptr(x), Ptr(bias), cols), rows, cols);
+        RangeWork.RunRows(Pool, new BiasAddKernel(Ptr(x), Ptr(bias), cols), rows, cols, RangeWork.SimpleCost);
     }
 
     public void BiasGradient(DeviceSpan<float> dy, DeviceSpan<float> dBias, int rows, int cols)

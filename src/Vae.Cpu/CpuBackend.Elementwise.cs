@@ -19,26 +19,26 @@ public sealed unsafe partial class CpuBackend
         BackendChecks.SameLength(this, source, destination);
         BackendChecks.IdenticalOrDisjoint(source, destination);
         if (source == destination) return;
-        RangeWork.RunElements(Pool, new CopyKernel(Ptr(source), Ptr(destination)), source.Length);
+        RangeWork.RunElements(Pool, new CopyKernel(Ptr(source), Ptr(destination)), source.Length, RangeWork.SimpleCost);
     }
 
     public void Fill(DeviceSpan<float> x, float value)
     {
         BackendChecks.Owned(this, x);
-        RangeWork.RunElements(Pool, new FillKernel(Ptr(x), value), x.Length);
+        RangeWork.RunElements(Pool, new FillKernel(Ptr(x), value), x.Length, RangeWork.SimpleCost);
     }
 
     public void Scale(DeviceSpan<float> x, float alpha)
     {
         BackendChecks.Owned(this, x);
-        RangeWork.RunElements(Pool, new ScaleKernel(Ptr(x), alpha), x.Length);
+        RangeWork.RunElements(Pool, new ScaleKernel(Ptr(x), alpha), x.Length, RangeWork.SimpleCost);
     }
 
     public void Axpy(float alpha, DeviceSpan<float> x, DeviceSpan<float> y)
     {
         BackendChecks.SameLength(this, x, y);
         BackendChecks.IdenticalOrDisjoint(x, y);
-        RangeWork.RunElements(Pool, new AxpyKernel(alpha, Ptr(x), Ptr(y)), x.Length);
+        RangeWork.RunElements(Pool, new AxpyKernel(alpha, Ptr(x), Ptr(y)), x.Length, RangeWork.SimpleCost);
     }
 
     public void Concat(DeviceSpan<float> a, DeviceSpan<float> b, DeviceSpan<float> output, int rows, int colsA, int colsB)
@@ -51,7 +51,7 @@ public sealed unsafe partial class CpuBackend
         BackendChecks.NoOverlap(outputUsed, a.Slice(0, rows * colsA), nameof(output), nameof(a));
         BackendChecks.NoOverlap(outputUsed, b.Slice(0, rows * colsB), nameof(output), nameof(b));
         // output is (rows, colsA + colsB): row r = [a row r | b row r]
-        RangeWork.RunRows(Pool, new InterleaveKernel(Ptr(output), Ptr(a), Ptr(b), colsA, colsB, split: false), rows, colsA + colsB);
+        RangeWork.RunRows(Pool, new InterleaveKernel(Ptr(output), Ptr(a), Ptr(b), colsA, colsB, split: false), rows, colsA + colsB, RangeWork.SimpleCost);
     }
 
     public void Split(DeviceSpan<float> input, DeviceSpan<float> a, DeviceSpan<float> b, int rows, int colsA, int colsB)
@@ -66,7 +66,7 @@ public sealed unsafe partial class CpuBackend
         BackendChecks.NoOverlap(aUsed, inputUsed, nameof(a), nameof(input));
         BackendChecks.NoOverlap(bUsed, inputUsed, nameof(b), nameof(input));
         BackendChecks.NoOverlap(aUsed, bUsed, nameof(a), nameof(b));
-        RangeWork.RunRows(Pool, new InterleaveKernel(Ptr(input), Ptr(a), Ptr(b), colsA, colsB, split: true), rows, colsA + colsB);
+        RangeWork.RunRows(Pool, new InterleaveKernel(Ptr(input), Ptr(a), Ptr(b), colsA, colsB, split: true), rows, colsA + colsB, RangeWork.SimpleCost);
     }
 
     public void Sum(DeviceSpan<float> x, DeviceSpan<float> result)
@@ -88,7 +88,7 @@ public sealed unsafe partial class CpuBackend
         int groups = (chunks + chunksPerGroup - 1) / chunksPerGroup;
         double* partials = stackalloc double[groups];
         var kernel = new ChunkSumKernel(x, length, chunksPerGroup, partials, squares);
-        RangeWork.Run(Pool, kernel, groups, Math.Max(1, RangeWork.ElementGrain / (chunksPerGroup * ReductionChunk)), length);
+        RangeWork.Run(Pool, kernel, groups, Math.Max(1, RangeWork.ElementsPerPiece(RangeWork.SimpleCost) / (chunksPerGroup * ReductionChunk)), length);
         double total = 0d;
         for (int g = 0; g < groups; g++) total += partials[g];
         return total;

@@ -15,7 +15,7 @@ public sealed unsafe partial class CpuBackend
     {
         BackendChecks.Indexing(this, indices, table, output, tableRows, count, cols);
         CheckIndices(Ptr(indices), count, tableRows);
-        RangeWork.RunRows(Pool, new GatherKernel(Ptr(table), Ptr(indices), Ptr(output), cols), count, cols);
+        RangeWork.RunRows(Pool, new GatherKernel(Ptr(table), Ptr(indices), Ptr(output), cols), count, cols, RangeWork.SimpleCost);
     }
 
     public void ScatterAddRows(DeviceSpan<float> dOutput, DeviceSpan<int> indices, DeviceSpan<float> dTable, int tableRows, int count, int cols)
@@ -38,9 +38,10 @@ public sealed unsafe partial class CpuBackend
         BackendChecks.NoOverlap(distancesUsed, x.Slice(0, rows * cols), nameof(distances), nameof(x));
         BackendChecks.NoOverlap(distancesUsed, codebook.Slice(0, codes * cols), nameof(distances), nameof(codebook));
         if (codes == 0 && rows > 0) throw new ArgumentException($"codebook has shape (0, {cols}); NearestCode needs at least one code for {rows} rows.", nameof(codebook));
-        // Each row compares against every code: rows * codes * cols elements of work.
+        // Each row compares against every code: rows * codes * cols squared differences in double (about 2 units each).
         var kernel = new NearestCodeKernel(Ptr(x), Ptr(codebook), Ptr(indices), Ptr(distances), codes, cols);
-        RangeWork.Run(Pool, kernel, rows, Math.Max(1, RangeWork.ElementGrain / Math.Max(1, codes * cols)), (long)rows * codes * cols);
+        int rowsPerPiece = Math.Max(1, RangeWork.ElementsPerPiece(2) / Math.Max(1, codes * cols));
+        RangeWork.Run(Pool, kernel, rows, rowsPerPiece, 2L * rows * codes * cols);
     }
 
     static void CheckIndices(int* indices, int count, int tableRows)

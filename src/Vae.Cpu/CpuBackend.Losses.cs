@@ -14,7 +14,7 @@ public sealed unsafe partial class CpuBackend
     public void BceWithLogitsForward(DeviceSpan<float> logits, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
     {
         CheckLossInputs(perSample, total, rows, cols, logits, targets, nameof(logits), nameof(targets));
-        RangeWork.RunRows(Pool, new RowSumKernel<BceWithLogitsOperator>(default, Ptr(logits), Ptr(targets), Ptr(perSample), cols, 1d, 0d), rows, cols);
+        RangeWork.RunRows(Pool, new RowSumKernel<BceWithLogitsOperator>(default, Ptr(logits), Ptr(targets), Ptr(perSample), cols, 1d, 0d), rows, cols, RangeWork.DoubleTranscendentalCost);
         WriteTotal(perSample, total, rows);
     }
 
@@ -22,13 +22,13 @@ public sealed unsafe partial class CpuBackend
     {
         CheckGradient(dLogits, logits, rows, cols, nameof(dLogits), nameof(logits));
         CheckGradient(dLogits, targets, rows, cols, nameof(dLogits), nameof(targets));
-        RangeWork.RunElements(Pool, new BinaryMapKernel<BceWithLogitsGradientOperator>(new(scale), Ptr(logits), Ptr(targets), Ptr(dLogits)), rows * cols);
+        RangeWork.RunElements(Pool, new BinaryMapKernel<BceWithLogitsGradientOperator>(new(scale), Ptr(logits), Ptr(targets), Ptr(dLogits)), rows * cols, RangeWork.TranscendentalCost);
     }
 
     public void MseForward(DeviceSpan<float> prediction, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
     {
         CheckLossInputs(perSample, total, rows, cols, prediction, targets, nameof(prediction), nameof(targets));
-        RangeWork.RunRows(Pool, new RowSumKernel<SquaredErrorOperator>(default, Ptr(prediction), Ptr(targets), Ptr(perSample), cols, 1d, 0d), rows, cols);
+        RangeWork.RunRows(Pool, new RowSumKernel<SquaredErrorOperator>(default, Ptr(prediction), Ptr(targets), Ptr(perSample), cols, 1d, 0d), rows, cols, RangeWork.SimpleCost);
         WriteTotal(perSample, total, rows);
     }
 
@@ -36,7 +36,7 @@ public sealed unsafe partial class CpuBackend
     {
         CheckGradient(dPrediction, prediction, rows, cols, nameof(dPrediction), nameof(prediction));
         CheckGradient(dPrediction, targets, rows, cols, nameof(dPrediction), nameof(targets));
-        RangeWork.RunElements(Pool, new BinaryMapKernel<SquaredErrorGradientOperator>(new(scale), Ptr(prediction), Ptr(targets), Ptr(dPrediction)), rows * cols);
+        RangeWork.RunElements(Pool, new BinaryMapKernel<SquaredErrorGradientOperator>(new(scale), Ptr(prediction), Ptr(targets), Ptr(dPrediction)), rows * cols, RangeWork.SimpleCost);
     }
 
     public void GaussianNllForward(DeviceSpan<float> mean, DeviceSpan<float> logVar, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
@@ -45,7 +45,7 @@ public sealed unsafe partial class CpuBackend
         CheckLossInput(perSample, rows, cols, targets, nameof(targets));
         // row = 0.5 * (cols log(2 pi) + sum of (logVar + (target - mean)^2 exp(-logVar)))
         var kernel = new TernaryRowSumKernel<GaussianNllOperator>(default, Ptr(mean), Ptr(logVar), Ptr(targets), Ptr(perSample), cols, 0.5, cols * LogTwoPi);
-        RangeWork.RunRows(Pool, kernel, rows, cols);
+        RangeWork.RunRows(Pool, kernel, rows, cols, RangeWork.TranscendentalCost);
         WriteTotal(perSample, total, rows);
     }
 
@@ -60,7 +60,7 @@ public sealed unsafe partial class CpuBackend
         int n = rows * cols;
         BackendChecks.NoOverlap(dMean.Slice(0, n), dLogVar.Slice(0, n), nameof(dMean), nameof(dLogVar));
         var kernel = new TernaryPairMapKernel<GaussianNllGradientOperator>(new(scale), Ptr(mean), Ptr(logVar), Ptr(targets), Ptr(dMean), Ptr(dLogVar));
-        RangeWork.RunElements(Pool, kernel, n);
+        RangeWork.RunElements(Pool, kernel, n, RangeWork.TranscendentalCost);
     }
 
     public void CrossEntropyForward(DeviceSpan<float> logits, DeviceSpan<int> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int classes, int ignoreIndex)
@@ -71,7 +71,7 @@ public sealed unsafe partial class CpuBackend
         BackendChecks.NoOverlap(perSample.Slice(0, rows), logits.Slice(0, rows * classes), nameof(perSample), nameof(logits));
         CheckCrossEntropyTargets(Ptr(targets), rows, classes, ignoreIndex);
         var kernel = new CrossEntropyKernel(Ptr(logits), Ptr(targets), Ptr(perSample), null, classes, ignoreIndex, 0f);
-        RangeWork.RunRows(Pool, kernel, rows, classes);
+        RangeWork.RunRows(Pool, kernel, rows, classes, RangeWork.TranscendentalCost);
         WriteTotal(perSample, total, rows);
     }
 
@@ -85,14 +85,14 @@ public sealed unsafe partial class CpuBackend
         BackendChecks.IdenticalOrDisjoint(logits.Slice(0, n), dLogits.Slice(0, n), nameof(logits), nameof(dLogits));
         CheckCrossEntropyTargets(Ptr(targets), rows, classes, ignoreIndex);
         var kernel = new CrossEntropyKernel(Ptr(logits), Ptr(targets), null, Ptr(dLogits), classes, ignoreIndex, scale);
-        RangeWork.RunRows(Pool, kernel, rows, classes);
+        RangeWork.RunRows(Pool, kernel, rows, classes, RangeWork.DoubleTranscendentalCost);
     }
 
     public void KlStandardNormalForward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
     {
         CheckLossInputs(perSample, total, rows, cols, mu, logVar, nameof(mu), nameof(logVar));
         // row = -0.5 * sum of (1 + logVar - mu^2 - exp(logVar))
-        RangeWork.RunRows(Pool, new RowSumKernel<KlStandardNormalOperator>(default, Ptr(mu), Ptr(logVar), Ptr(perSample), cols, -0.5, 0d), rows, cols);
+        RangeWork.RunRows(Pool, new RowSumKernel<KlStandardNormalOperator>(default, Ptr(mu), Ptr(logVar), Ptr(perSample), cols, -0.5, 0d), rows, cols, RangeWork.TranscendentalCost);
         WriteTotal(perSample, total, rows);
     }
 
@@ -105,7 +105,7 @@ public sealed unsafe partial class CpuBackend
         int n = rows * cols;
         BackendChecks.NoOverlap(dMu.Slice(0, n), dLogVar.Slice(0, n), nameof(dMu), nameof(dLogVar));
         var kernel = new QuaternaryPairMapKernel<KlStandardNormalGradientOperator>(new(scale), Ptr(mu), Ptr(logVar), Ptr(dMu), Ptr(dLogVar), Ptr(dMu), Ptr(dLogVar));
-        RangeWork.RunElements(Pool, kernel, n);
+        RangeWork.RunElements(Pool, kernel, n, RangeWork.TranscendentalCost);
     }
 
     public void KlGaussianForward(DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
@@ -114,7 +114,7 @@ public sealed unsafe partial class CpuBackend
         CheckLossInputs(perSample, total, rows, cols, muP, logVarP, nameof(muP), nameof(logVarP));
         // row = 0.5 * sum of (logVarP - logVarQ + (exp(logVarQ) + (muQ - muP)^2) exp(-logVarP) - 1)
         var kernel = new QuaternaryRowSumKernel<KlGaussianOperator>(default, Ptr(muQ), Ptr(logVarQ), Ptr(muP), Ptr(logVarP), Ptr(perSample), cols, 0.5);
-        RangeWork.RunRows(Pool, kernel, rows, cols);
+        RangeWork.RunRows(Pool, kernel, rows, cols, RangeWork.DoubleTranscendentalCost);
         WriteTotal(perSample, total, rows);
     }
 
@@ -134,7 +134,7 @@ public sealed unsafe partial class CpuBackend
         BackendChecks.NoOverlap(b, d, nameof(dLogVarQ), nameof(dLogVarP));
         BackendChecks.NoOverlap(c, d, nameof(dMuP), nameof(dLogVarP));
         var kernel = new KlGaussianGradientKernel(new(scale), Ptr(muQ), Ptr(logVarQ), Ptr(muP), Ptr(logVarP), Ptr(dMuQ), Ptr(dLogVarQ), Ptr(dMuP), Ptr(dLogVarP));
-        RangeWork.RunElements(Pool, kernel, n);
+        RangeWork.RunElements(Pool, kernel, n, RangeWork.DoubleTranscendentalCost);
     }
 
     // ------------------------------------------------------------------------------------------------ checks and totals
@@ -279,15 +279,17 @@ public sealed unsafe partial class CpuBackend
                     continue;
                 }
                 float max = TensorPrimitives.Max(new ReadOnlySpan<float>(row, classes));
-                double sum = VectorLoops.Sum(new ShiftedExpOperator(max, 1f), row, classes);
                 if (perSample != null)
                 {
+                    double sum = VectorLoops.Sum(new ShiftedExpOperator(max), row, classes);
                     perSample[r] = (float)(max + Math.Log(sum) - row[target]);
                 }
                 else
                 {
-                    float* gradient = dLogits + (long)r * classes;
-                    VectorLoops.Map(new ShiftedExpOperator(max, (float)(scale / sum)), row, gradient, classes);
+                    // Softmax numerators written once, then scaled by scale / sum (the row may be dLogits itself).
+                    var gradient = new Span<float>(dLogits + (long)r * classes, classes);
+                    double sum = VectorLoops.MapAndSum(new ShiftedExpOperator(max), row, dLogits + (long)r * classes, classes);
+                    TensorPrimitives.Multiply(gradient, (float)(scale / sum), gradient);
                     gradient[target] -= scale;
                 }
             }

@@ -18,7 +18,7 @@ public sealed unsafe partial class CpuBackend
         float l2 = settings.Decoupled ? 0f : settings.WeightDecay;
         float decay = settings.Decoupled ? settings.LearningRate * settings.WeightDecay : 0f;
         var op = new AdamOperator(settings.Beta1, settings.Beta2, l2, decay, stepSize, biasCorrection2Sqrt, settings.Epsilon);
-        RangeWork.RunElements(Pool, new AdamKernel(op, Ptr(parameters), Ptr(gradients), Ptr(m), Ptr(v)), parameters.Length);
+        RangeWork.RunElements(Pool, new AdamKernel(op, Ptr(parameters), Ptr(gradients), Ptr(m), Ptr(v)), parameters.Length, RangeWork.AdamCost);
     }
 
     public void GlobalNorm(DeviceSpan<float> x, DeviceSpan<float> result)
@@ -34,7 +34,7 @@ public sealed unsafe partial class CpuBackend
         BackendChecks.Scalar(this, norm);
         double factor = Math.Min(1d, maxNorm / (*Ptr(norm) + 1e-6));
         if (factor == 1d) return;   // x * 1 = x
-        RangeWork.RunElements(Pool, new ScaleKernel(Ptr(x), (float)factor), x.Length);
+        RangeWork.RunElements(Pool, new ScaleKernel(Ptr(x), (float)factor), x.Length, RangeWork.SimpleCost);
     }
 
     public void AllFinite(DeviceSpan<float> x, DeviceSpan<int> result)
@@ -42,7 +42,7 @@ public sealed unsafe partial class CpuBackend
         BackendChecks.Owned(this, x);
         BackendChecks.Scalar(this, result);
         int allFinite = 1;
-        RangeWork.RunElements(Pool, new AllFiniteKernel(Ptr(x), &allFinite), x.Length);
+        RangeWork.RunElements(Pool, new AllFiniteKernel(Ptr(x), &allFinite), x.Length, RangeWork.SimpleCost);
         *Ptr(result) = allFinite;
     }
 

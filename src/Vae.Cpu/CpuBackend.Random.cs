@@ -12,8 +12,8 @@ public sealed unsafe partial class CpuBackend
     /// <summary>Blocks (4 normals each) per piece of pool work.</summary>
     const int NormalBlockGrain = 1024;
 
-    /// <summary>A normal costs about as much as this many elements of a simple map, for the parallel threshold.</summary>
-    const int NormalCost = 8;
+    /// <summary>Work units per normal (Philox rounds, log, sqrt, sine and cosine), for the parallel threshold.</summary>
+    const int NormalCost = 16;
 
     public void RandomNormal(DeviceSpan<float> output, ulong seed, ulong offset)
     {

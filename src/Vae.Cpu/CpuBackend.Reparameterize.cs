@@ -16,7 +16,7 @@ public sealed unsafe partial class CpuBackend
         BackendChecks.IdenticalOrDisjoint(logVar, z);
         BackendChecks.IdenticalOrDisjoint(eps, z);
         var kernel = new TernaryMapKernel<ReparameterizeOperator>(new(minLogVar, maxLogVar), Ptr(mu), Ptr(logVar), Ptr(eps), Ptr(z));
-        RangeWork.RunElements(Pool, kernel, mu.Length);
+        RangeWork.RunElements(Pool, kernel, mu.Length, RangeWork.TranscendentalCost);
     }
 
     public void ReparameterizeBackward(DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> dz, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar, float minLogVar, float maxLogVar)
@@ -35,7 +35,7 @@ public sealed unsafe partial class CpuBackend
         BackendChecks.IdenticalOrDisjoint(dz, dLogVar);
         // One pass computes both outputs from the loaded inputs, so an output may be one of the inputs.
         var kernel = new TernaryPairMapKernel<ReparameterizeGradientOperator>(new(minLogVar, maxLogVar), Ptr(logVar), Ptr(eps), Ptr(dz), Ptr(dMu), Ptr(dLogVar));
-        RangeWork.RunElements(Pool, kernel, logVar.Length);
+        RangeWork.RunElements(Pool, kernel, logVar.Length, RangeWork.TranscendentalCost);
     }
 
     /// <summary>result[i] = op(x[i], y[i], z[i]) over [start, start + count).</summary>

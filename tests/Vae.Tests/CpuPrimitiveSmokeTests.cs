@@ -10,7 +10,7 @@ namespace Vae.Tests;
 
 public sealed class CpuPrimitiveSmokeTests : IDisposable
 {
-    static readonly int[] Lengths = [0, 1, 15, 16, 17, 63, 64, 65, 1000, 40_000, 100_003];
+    static readonly int[] Lengths = [0, 1, 15, 16, 17, 63, 64, 65, 1000, 40_000, 100_003, 300_007];
 
     /// <summary>(rows, cols) for row-wise primitives; the last two run on several threads.</summary>
     static readonly (int Rows, int Cols)[] Shapes =
@@ -85,7 +85,9 @@ public sealed class CpuPrimitiveSmokeTests : IDisposable
 
     static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 
-    static double Softplus(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
+    static double Log1P(double y) => y < 1e-4 ? y * (1 - y * (0.5 - y / 3)) : Math.Log(1 + y);
+
+    static double Softplus(double x) => Math.Max(x, 0) + Log1P(Math.Exp(-Math.Abs(x)));
 
     // ------------------------------------------------------------------------------------------------ elementwise
 
@@ -222,6 +224,54 @@ public sealed class CpuPrimitiveSmokeTests : IDisposable
         }
     }
 
+    static double UlpDistance(float got, double want)
+    {
+        float rounded = (float)want;
+        float ulp = MathF.BitIncrement(MathF.Abs(rounded)) - MathF.Abs(rounded);
+        return Math.Abs(got - want) / ulp;
+    }
+
+    [Fact]
+    public void CpuPrimitiveSmoke_vectorized_exp_is_within_two_ulps()
+    {
+        // ReparameterizeForward with mu = 0, eps = 1 and logVar = 2 x computes exactly exp(x) (the clamp is far away).
+        const int count = 400_000;
+        var x = new float[count];
+        for (int i = 0; i < count; i++) x[i] = -110f + 205f * i / count;
+        float[] special = [0f, -0f, 1e-30f, -1e-30f, 88.72283f, 88.72284f, 89f, -87.33654f, -87.5f, -103.2789f, -103.9721f, -105f,
+            float.PositiveInfinity, float.NegativeInfinity, float.NaN];
+        special.CopyTo(x, 0);
+        var z = Upload(new float[count]);
+        cpu.ReparameterizeForward(Upload(new float[count]), Upload(Array.ConvertAll(x, v => 2 * v)), Upload(Enumerable.Repeat(1f, count).ToArray()), z, -1000f, 1000f);
+        float[] got = Download(z);
+        for (int i = 0; i < count; i++)
+        {
+            double want = Math.Exp(x[i]);
+            if (float.IsNaN(x[i])) Assert.True(float.IsNaN(got[i]), "exp(NaN)");
+            else if (want > float.MaxValue) Assert.Equal(float.PositiveInfinity, got[i]);
+            else if (want < 1.1754944e-38) Assert.True(Math.Abs(got[i] - want) <= 1.4e-45, $"exp({x[i]:R}) = {got[i]:R}, want {want:R} (subnormal)");
+            else Assert.True(UlpDistance(got[i], want) <= 2, $"exp({x[i]:R}) = {got[i]:R}, want {want:R}: {UlpDistance(got[i], want):F2} ulps");
+        }
+    }
+
+    [Fact]
+    public void CpuPrimitiveSmoke_softplus_keeps_relative_accuracy_in_the_tails()
+    {
+        // softplus(x) = log1p(exp(x)) for x <= 0 is tiny and must keep its relative accuracy (no cancellation).
+        const int count = 100_000;
+        var x = new float[count];
+        for (int i = 0; i < count; i++) x[i] = -85f + 115f * i / count;
+        var y = Upload(new float[count]);
+        cpu.ActivationForward(Activation.Softplus, Upload(x), y);
+        float[] got = Download(y);
+        for (int i = 0; i < count; i++)
+        {
+            double want = Softplus(x[i]);
+            double ulps = UlpDistance(got[i], want);
+            Assert.True(ulps <= 4, $"softplus({x[i]:R}) = {got[i]:R}, want {want:R}: {ulps:F2} ulps");
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------ losses
 
     delegate double ElementLoss(int i);
@@ -255,10 +305,14 @@ public sealed class CpuPrimitiveSmokeTests : IDisposable
             string shape = $"({rows}, {cols})";
 
             cpu.BceWithLogitsForward(lv, tv, perSample, total, rows, cols);
-            AssertRowLoss(perSample, total, rows, cols, i => Math.Max(logits[i], 0) - (double)logits[i] * targets[i] + Math.Log(1 + Math.Exp(-Math.Abs(logits[i]))), 1, "BCE " + shape);
+            AssertRowLoss(perSample, total, rows, cols, i => Math.Max(logits[i], 0) - (double)logits[i] * targets[i] + Log1P(Math.Exp(-Math.Abs(logits[i]))), 1, "BCE " + shape);
             var grad = Upload(new float[n]);
             cpu.BceWithLogitsBackward(lv, tv, grad, rows, cols, 0.25f);
-            AssertAllClose(Array.ConvertAll(Enumerable.Range(0, n).ToArray(), i => 0.25 * (Sigmoid(logits[i]) - targets[i])), Download(grad), "BCE backward " + shape);
+            float[] bceGrad = Download(grad);
+            AssertAllClose(Array.ConvertAll(Enumerable.Range(0, n).ToArray(), i => 0.25 * (Sigmoid(logits[i]) - targets[i])), bceGrad, "BCE backward " + shape);
+            var inPlace = Upload(logits);
+            cpu.BceWithLogitsBackward(inPlace, tv, inPlace, rows, cols, 0.25f);
+            AssertBitwiseEqual(bceGrad, Download(inPlace), "BCE backward in place " + shape);
 
             cpu.MseForward(lv, tv, perSample, total, rows, cols);
             AssertRowLoss(perSample, total, rows, cols, i => ((double)logits[i] - targets[i]) * ((double)logits[i] - targets[i]), 1, "MSE " + shape);
@@ -383,6 +437,10 @@ public sealed class CpuPrimitiveSmokeTests : IDisposable
                 }
             }
             AssertClose(totalWant, Download(total)[0], 1e-5 * Math.Max(rows, 1), $"CE ({rows}, {classes}) total");
+
+            // In place: dLogits is logits.
+            cpu.CrossEntropyBackward(lv, tv, lv, rows, classes, ignore, 0.5f);
+            AssertBitwiseEqual(gotGrad, Download(lv), $"CE backward in place ({rows}, {classes})");
         }
     }
 
@@ -659,6 +717,22 @@ public sealed class CpuPrimitiveSmokeTests : IDisposable
         var m = Upload(b, new float[n]);
         var v = Upload(b, new float[n]);
         b.AdamStep(out2, xv, m, v, new AdamSettings(WeightDecay: 0.01f), 1); Keep(out2); Keep(m); Keep(v);
+
+        // Sizes where even the cheapest primitives go parallel.
+        const int large = 1_000_003, wideRows = 1000, wideCols = 333;
+        float[] y = RandomFloats(large, 47, -3f, 3f);
+        var yv = Upload(b, y);
+        var big = Upload(b, new float[large]);
+        b.Sum(yv, scalar); Keep(scalar);
+        b.GlobalNorm(yv, scalar); Keep(scalar);
+        b.ActivationForward(Activation.Relu, yv, big); Keep(big);
+        b.Axpy(0.25f, yv, big); Keep(big);
+        b.ClipByNorm(big, scalar, 0.5f); Keep(big);
+        var wideBias = Upload(b, new float[wideCols]);
+        b.BiasGradient(yv, wideBias, wideRows, wideCols); Keep(wideBias);
+        var wideTable = Upload(b, new float[7 * wideCols]);
+        b.ScatterAddRows(yv.Slice(0, wideRows * wideCols), Upload(b, Enumerable.Range(0, wideRows).Select(r => r * 3 % 7).ToArray()), wideTable, 7, wideRows, wideCols);
+        Keep(wideTable);
         return outputs.ToArray();
     }
 

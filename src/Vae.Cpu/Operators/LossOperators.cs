@@ -104,21 +104,21 @@ internal readonly struct GaussianNllOperator : ITernaryOperator
     public Vector128<float> Invoke(Vector128<float> mean, Vector128<float> logVar, Vector128<float> target)
     {
         var d = target - mean;
-        return logVar + d * d * Vector128.Exp(-logVar);
+        return logVar + d * d * VectorMath.Exp(-logVar);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> mean, Vector256<float> logVar, Vector256<float> target)
     {
         var d = target - mean;
-        return logVar + d * d * Vector256.Exp(-logVar);
+        return logVar + d * d * VectorMath.Exp(-logVar);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> mean, Vector512<float> logVar, Vector512<float> target)
     {
         var d = target - mean;
-        return logVar + d * d * Vector512.Exp(-logVar);
+        return logVar + d * d * VectorMath.Exp(-logVar);
     }
 }
 
@@ -143,7 +143,7 @@ internal readonly struct GaussianNllGradientOperator(float scale) : ITernaryPair
     public void Invoke(Vector128<float> mean, Vector128<float> logVar, Vector128<float> target, out Vector128<float> dMean, out Vector128<float> dLogVar)
     {
         var d = mean - target;
-        var precision = Vector128.Exp(-logVar);
+        var precision = VectorMath.Exp(-logVar);
         dMean = d * scale * precision;
         dLogVar = (Vector128<float>.One - d * d * precision) * halfScale;
     }
@@ -152,7 +152,7 @@ internal readonly struct GaussianNllGradientOperator(float scale) : ITernaryPair
     public void Invoke(Vector256<float> mean, Vector256<float> logVar, Vector256<float> target, out Vector256<float> dMean, out Vector256<float> dLogVar)
     {
         var d = mean - target;
-        var precision = Vector256.Exp(-logVar);
+        var precision = VectorMath.Exp(-logVar);
         dMean = d * scale * precision;
         dLogVar = (Vector256<float>.One - d * d * precision) * halfScale;
     }
@@ -161,7 +161,7 @@ internal readonly struct GaussianNllGradientOperator(float scale) : ITernaryPair
     public void Invoke(Vector512<float> mean, Vector512<float> logVar, Vector512<float> target, out Vector512<float> dMean, out Vector512<float> dLogVar)
     {
         var d = mean - target;
-        var precision = Vector512.Exp(-logVar);
+        var precision = VectorMath.Exp(-logVar);
         dMean = d * scale * precision;
         dLogVar = (Vector512<float>.One - d * d * precision) * halfScale;
     }
@@ -174,13 +174,13 @@ internal readonly struct KlStandardNormalOperator : IBinaryOperator
     public float Invoke(float mu, float logVar) => 1f + logVar - mu * mu - MathF.Exp(logVar);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Invoke(Vector128<float> mu, Vector128<float> logVar) => Vector128<float>.One + logVar - mu * mu - Vector128.Exp(logVar);
+    public Vector128<float> Invoke(Vector128<float> mu, Vector128<float> logVar) => Vector128<float>.One + logVar - mu * mu - VectorMath.Exp(logVar);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Invoke(Vector256<float> mu, Vector256<float> logVar) => Vector256<float>.One + logVar - mu * mu - Vector256.Exp(logVar);
+    public Vector256<float> Invoke(Vector256<float> mu, Vector256<float> logVar) => Vector256<float>.One + logVar - mu * mu - VectorMath.Exp(logVar);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Invoke(Vector512<float> mu, Vector512<float> logVar) => Vector512<float>.One + logVar - mu * mu - Vector512.Exp(logVar);
+    public Vector512<float> Invoke(Vector512<float> mu, Vector512<float> logVar) => Vector512<float>.One + logVar - mu * mu - VectorMath.Exp(logVar);
 }
 
 /// <summary>(mu, logVar, dMu, dLogVar) -> (dMu + scale mu, dLogVar + scale 0.5 (exp(logVar) - 1)).</summary>
@@ -200,21 +200,21 @@ internal readonly struct KlStandardNormalGradientOperator(float scale) : IQuater
     public void Invoke(Vector128<float> mu, Vector128<float> logVar, Vector128<float> dMu, Vector128<float> dLogVar, out Vector128<float> newDMu, out Vector128<float> newDLogVar)
     {
         newDMu = dMu + mu * scale;
-        newDLogVar = dLogVar + (Vector128.Exp(logVar) - Vector128<float>.One) * halfScale;
+        newDLogVar = dLogVar + (VectorMath.Exp(logVar) - Vector128<float>.One) * halfScale;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Invoke(Vector256<float> mu, Vector256<float> logVar, Vector256<float> dMu, Vector256<float> dLogVar, out Vector256<float> newDMu, out Vector256<float> newDLogVar)
     {
         newDMu = dMu + mu * scale;
-        newDLogVar = dLogVar + (Vector256.Exp(logVar) - Vector256<float>.One) * halfScale;
+        newDLogVar = dLogVar + (VectorMath.Exp(logVar) - Vector256<float>.One) * halfScale;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Invoke(Vector512<float> mu, Vector512<float> logVar, Vector512<float> dMu, Vector512<float> dLogVar, out Vector512<float> newDMu, out Vector512<float> newDLogVar)
     {
         newDMu = dMu + mu * scale;
-        newDLogVar = dLogVar + (Vector512.Exp(logVar) - Vector512<float>.One) * halfScale;
+        newDLogVar = dLogVar + (VectorMath.Exp(logVar) - Vector512<float>.One) * halfScale;
     }
 }
 
@@ -234,21 +234,21 @@ internal readonly struct KlGaussianOperator : IQuaternaryOperator
     public Vector128<float> Invoke(Vector128<float> muQ, Vector128<float> logVarQ, Vector128<float> muP, Vector128<float> logVarP)
     {
         var d = muQ - muP;
-        return logVarP - logVarQ + (Vector128.Exp(logVarQ) + d * d) * Vector128.Exp(-logVarP) - Vector128<float>.One;
+        return logVarP - logVarQ + (VectorMath.Exp(logVarQ) + d * d) * VectorMath.Exp(-logVarP) - Vector128<float>.One;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> muQ, Vector256<float> logVarQ, Vector256<float> muP, Vector256<float> logVarP)
     {
         var d = muQ - muP;
-        return logVarP - logVarQ + (Vector256.Exp(logVarQ) + d * d) * Vector256.Exp(-logVarP) - Vector256<float>.One;
+        return logVarP - logVarQ + (VectorMath.Exp(logVarQ) + d * d) * VectorMath.Exp(-logVarP) - Vector256<float>.One;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> muQ, Vector512<float> logVarQ, Vector512<float> muP, Vector512<float> logVarP)
     {
         var d = muQ - muP;
-        return logVarP - logVarQ + (Vector512.Exp(logVarQ) + d * d) * Vector512.Exp(-logVarP) - Vector512<float>.One;
+        return logVarP - logVarQ + (VectorMath.Exp(logVarQ) + d * d) * VectorMath.Exp(-logVarP) - Vector512<float>.One;
     }
 }
 
@@ -278,12 +278,12 @@ internal readonly struct KlGaussianGradientOperator(float scale) : IGaussianPair
         ref Vector128<float> dMuQ, ref Vector128<float> dLogVarQ, ref Vector128<float> dMuP, ref Vector128<float> dLogVarP)
     {
         var d = muQ - muP;
-        var precisionP = Vector128.Exp(-logVarP);
+        var precisionP = VectorMath.Exp(-logVarP);
         var gMu = d * scale * precisionP;
         dMuQ += gMu;
         dMuP -= gMu;
-        dLogVarQ += (Vector128.Exp(logVarQ - logVarP) - Vector128<float>.One) * halfScale;
-        dLogVarP += (Vector128<float>.One - (Vector128.Exp(logVarQ) + d * d) * precisionP) * halfScale;
+        dLogVarQ += (VectorMath.Exp(logVarQ - logVarP) - Vector128<float>.One) * halfScale;
+        dLogVarP += (Vector128<float>.One - (VectorMath.Exp(logVarQ) + d * d) * precisionP) * halfScale;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -291,12 +291,12 @@ internal readonly struct KlGaussianGradientOperator(float scale) : IGaussianPair
         ref Vector256<float> dMuQ, ref Vector256<float> dLogVarQ, ref Vector256<float> dMuP, ref Vector256<float> dLogVarP)
     {
         var d = muQ - muP;
-        var precisionP = Vector256.Exp(-logVarP);
+        var precisionP = VectorMath.Exp(-logVarP);
         var gMu = d * scale * precisionP;
         dMuQ += gMu;
         dMuP -= gMu;
-        dLogVarQ += (Vector256.Exp(logVarQ - logVarP) - Vector256<float>.One) * halfScale;
-        dLogVarP += (Vector256<float>.One - (Vector256.Exp(logVarQ) + d * d) * precisionP) * halfScale;
+        dLogVarQ += (VectorMath.Exp(logVarQ - logVarP) - Vector256<float>.One) * halfScale;
+        dLogVarP += (Vector256<float>.One - (VectorMath.Exp(logVarQ) + d * d) * precisionP) * halfScale;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -304,30 +304,29 @@ internal readonly struct KlGaussianGradientOperator(float scale) : IGaussianPair
         ref Vector512<float> dMuQ, ref Vector512<float> dLogVarQ, ref Vector512<float> dMuP, ref Vector512<float> dLogVarP)
     {
         var d = muQ - muP;
-        var precisionP = Vector512.Exp(-logVarP);
+        var precisionP = VectorMath.Exp(-logVarP);
         var gMu = d * scale * precisionP;
         dMuQ += gMu;
         dMuP -= gMu;
-        dLogVarQ += (Vector512.Exp(logVarQ - logVarP) - Vector512<float>.One) * halfScale;
-        dLogVarP += (Vector512<float>.One - (Vector512.Exp(logVarQ) + d * d) * precisionP) * halfScale;
+        dLogVarQ += (VectorMath.Exp(logVarQ - logVarP) - Vector512<float>.One) * halfScale;
+        dLogVarP += (Vector512<float>.One - (VectorMath.Exp(logVarQ) + d * d) * precisionP) * halfScale;
     }
 }
 
-/// <summary>x -> exp(x - shift) * factor: softmax numerators (factor 1) or scaled probabilities (factor scale / sum).</summary>
-internal readonly struct ShiftedExpOperator(float shift, float factor) : IUnaryOperator
+/// <summary>x -> exp(x - shift): softmax numerators with shift = the row maximum.</summary>
+internal readonly struct ShiftedExpOperator(float shift) : IUnaryOperator
 {
     readonly float shift = shift;
-    readonly float factor = factor;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Invoke(float x) => MathF.Exp(x - shift) * factor;
+    public float Invoke(float x) => MathF.Exp(x - shift);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Invoke(Vector128<float> x) => Vector128.Exp(x - Vector128.Create(shift)) * factor;
+    public Vector128<float> Invoke(Vector128<float> x) => VectorMath.Exp(x - Vector128.Create(shift));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Exp(x - Vector256.Create(shift)) * factor;
+    public Vector256<float> Invoke(Vector256<float> x) => VectorMath.Exp(x - Vector256.Create(shift));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512.Exp(x - Vector512.Create(shift)) * factor;
+    public Vector512<float> Invoke(Vector512<float> x) => VectorMath.Exp(x - Vector512.Create(shift));
 }

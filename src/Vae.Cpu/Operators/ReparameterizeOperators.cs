@@ -16,15 +16,15 @@ internal readonly struct ReparameterizeOperator(float minLogVar, float maxLogVar
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> mu, Vector128<float> logVar, Vector128<float> eps) =>
-        Vector128.FusedMultiplyAdd(Vector128.Exp(Vector128.Min(Vector128.Max(logVar, Vector128.Create(minLogVar)), Vector128.Create(maxLogVar)) * 0.5f), eps, mu);
+        Vector128.FusedMultiplyAdd(VectorMath.Exp(Vector128.Min(Vector128.Max(logVar, Vector128.Create(minLogVar)), Vector128.Create(maxLogVar)) * 0.5f), eps, mu);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> mu, Vector256<float> logVar, Vector256<float> eps) =>
-        Vector256.FusedMultiplyAdd(Vector256.Exp(Vector256.Min(Vector256.Max(logVar, Vector256.Create(minLogVar)), Vector256.Create(maxLogVar)) * 0.5f), eps, mu);
+        Vector256.FusedMultiplyAdd(VectorMath.Exp(Vector256.Min(Vector256.Max(logVar, Vector256.Create(minLogVar)), Vector256.Create(maxLogVar)) * 0.5f), eps, mu);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> mu, Vector512<float> logVar, Vector512<float> eps) =>
-        Vector512.FusedMultiplyAdd(Vector512.Exp(Vector512.Min(Vector512.Max(logVar, Vector512.Create(minLogVar)), Vector512.Create(maxLogVar)) * 0.5f), eps, mu);
+        Vector512.FusedMultiplyAdd(VectorMath.Exp(Vector512.Min(Vector512.Max(logVar, Vector512.Create(minLogVar)), Vector512.Create(maxLogVar)) * 0.5f), eps, mu);
 }
 
 /// <summary>
@@ -47,7 +47,7 @@ internal readonly struct ReparameterizeGradientOperator(float minLogVar, float m
     {
         var inside = Vector128.GreaterThanOrEqual(logVar, Vector128.Create(minLogVar)) & Vector128.LessThanOrEqual(logVar, Vector128.Create(maxLogVar));
         dMu = dz;
-        dLogVar = inside & (dz * eps * 0.5f * Vector128.Exp(logVar * 0.5f));
+        dLogVar = inside & (dz * eps * 0.5f * VectorMath.Exp(logVar * 0.5f));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -55,7 +55,7 @@ internal readonly struct ReparameterizeGradientOperator(float minLogVar, float m
     {
         var inside = Vector256.GreaterThanOrEqual(logVar, Vector256.Create(minLogVar)) & Vector256.LessThanOrEqual(logVar, Vector256.Create(maxLogVar));
         dMu = dz;
-        dLogVar = inside & (dz * eps * 0.5f * Vector256.Exp(logVar * 0.5f));
+        dLogVar = inside & (dz * eps * 0.5f * VectorMath.Exp(logVar * 0.5f));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -63,6 +63,6 @@ internal readonly struct ReparameterizeGradientOperator(float minLogVar, float m
     {
         var inside = Vector512.GreaterThanOrEqual(logVar, Vector512.Create(minLogVar)) & Vector512.LessThanOrEqual(logVar, Vector512.Create(maxLogVar));
         dMu = dz;
-        dLogVar = inside & (dz * eps * 0.5f * Vector512.Exp(logVar * 0.5f));
+        dLogVar = inside & (dz * eps * 0.5f * VectorMath.Exp(logVar * 0.5f));
     }
 }

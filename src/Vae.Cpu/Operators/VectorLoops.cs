@@ -36,6 +36,42 @@ internal static unsafe class VectorLoops
         TW.Store(result + last, end);
     }
 
+    /// <summary>result[i] = op(x[i]) and returns the sum of the results, accumulated in double.</summary>
+    public static double MapAndSum<TOp>(TOp op, float* x, float* result, int length) where TOp : struct, IUnaryOperator
+    {
+        if (Vector512.IsHardwareAccelerated && length >= Vector512<float>.Count) return MapAndSum<TOp, Width512, Vector512<float>, Vector512<double>>(op, x, result, length);
+        if (Vector256.IsHardwareAccelerated && length >= Vector256<float>.Count) return MapAndSum<TOp, Width256, Vector256<float>, Vector256<double>>(op, x, result, length);
+        if (Vector128.IsHardwareAccelerated && length >= Vector128<float>.Count) return MapAndSum<TOp, Width128, Vector128<float>, Vector128<double>>(op, x, result, length);
+        return length > 0 ? MapAndSum<TOp, Width1, float, double>(op, x, result, length) : 0d;
+    }
+
+    static double MapAndSum<TOp, TW, TV, TD>(TOp op, float* x, float* result, int length)
+        where TOp : struct, IUnaryFunction<TV> where TW : IVectorWidth<TV, TD> where TV : unmanaged where TD : unmanaged
+    {
+        int count = TW.Count, last = length - count, i = 0;
+        TV end = op.Invoke(TW.Load(x + last));
+        TD sum0 = TW.Zero, sum1 = TW.Zero;
+        for (; i <= length - 2 * count; i += 2 * count)
+        {
+            TV a = op.Invoke(TW.Load(x + i));
+            TV b = op.Invoke(TW.Load(x + i + count));
+            TW.Store(result + i, a);
+            TW.Store(result + i + count, b);
+            sum0 = TW.AddWidened(sum0, a);
+            sum1 = TW.AddWidened(sum1, b);
+        }
+        if (i <= last)
+        {
+            TV a = op.Invoke(TW.Load(x + i));
+            TW.Store(result + i, a);
+            sum0 = TW.AddWidened(sum0, a);
+            i += count;
+        }
+        if (i < length) sum1 = TW.AddWidened(sum1, TW.KeepLast(end, length - i));
+        TW.Store(result + last, end);
+        return TW.Sum(TW.Add(sum0, sum1));
+    }
+
     /// <summary>result[i] = op(x[i], y[i]).</summary>
     public static void Map<TOp>(TOp op, float* x, float* y, float* result, int length) where TOp : struct, IBinaryOperator
     {

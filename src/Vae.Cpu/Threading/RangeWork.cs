@@ -11,11 +11,26 @@ internal interface IRangeKernel
 
 internal static unsafe class RangeWork
 {
-    /// <summary>Below this many elements of work, one thread does it all: waking workers would cost more.</summary>
-    public const long ParallelThreshold = 32 * 1024;
+    // Work is measured in units of about one simple elementwise operation (a copy or an add of one float, ~0.05 ns
+    // on one core); the costs below weight the primitives by their measured single-core time per element.
 
-    /// <summary>Elements per piece for flat elementwise work (64 KB of floats per stream).</summary>
-    public const int ElementGrain = 16 * 1024;
+    /// <summary>A load, a store and a few arithmetic instructions per element (copy, axpy, relu, squared error).</summary>
+    public const int SimpleCost = 1;
+
+    /// <summary>One exp, log or divide per element (sigmoid, tanh, KL terms, reparameterization).</summary>
+    public const int TranscendentalCost = 12;
+
+    /// <summary>Two transcendentals per element (softplus, BCE forward: exp and log1p).</summary>
+    public const int DoubleTranscendentalCost = 24;
+
+    /// <summary>Adam: four streams, a square root and a divide per element.</summary>
+    public const int AdamCost = 8;
+
+    /// <summary>Below this much work (about 10 us on one core) one thread does it all: waking workers costs more.</summary>
+    public const long ParallelThreshold = 200_000;
+
+    /// <summary>Work per piece handed to the pool: large enough to amortize claiming it.</summary>
+    const long PieceWork = 64 * 1024;
 
     struct Job<TKernel> where TKernel : unmanaged, IRangeKernel
     {
@@ -32,8 +47,8 @@ internal static unsafe class RangeWork
     }
 
     /// <summary>
-    /// Runs <paramref name="kernel"/> over [0, count): in one call when <paramref name="work"/> (elements touched) is
-    /// below <see cref="ParallelThreshold"/>, else in pieces of <paramref name="grain"/> indices spread over the pool.
+    /// Runs <paramref name="kernel"/> over [0, count): in one call when <paramref name="work"/> (in units) is below
+    /// <see cref="ParallelThreshold"/>, else in pieces of <paramref name="grain"/> indices spread over the pool.
     /// Kernels must give the same results either way (reductions fix their own order).
     /// </summary>
     public static void Run<TKernel>(WorkerPool pool, in TKernel kernel, int count, int grain, long work) where TKernel : unmanaged, IRangeKernel
@@ -49,11 +64,14 @@ internal static unsafe class RangeWork
         pool.Run(&RunPiece<TKernel>, &job, (int)(((long)count + grain - 1) / grain));
     }
 
-    /// <summary>Flat elementwise work over [0, length) in pieces of <see cref="ElementGrain"/>.</summary>
-    public static void RunElements<TKernel>(WorkerPool pool, in TKernel kernel, int length) where TKernel : unmanaged, IRangeKernel =>
-        Run(pool, kernel, length, ElementGrain, length);
+    /// <summary>Elements per piece for work of <paramref name="cost"/> units per element: 4096 to 65536, a multiple of 64.</summary>
+    public static int ElementsPerPiece(int cost) => (int)Math.Clamp(PieceWork / Math.Max(cost, 1), 4096, 65536) & ~63;
 
-    /// <summary>Row-wise work: rows of <paramref name="cols"/> elements, about <see cref="ElementGrain"/> elements per piece.</summary>
-    public static void RunRows<TKernel>(WorkerPool pool, in TKernel kernel, int rows, int cols) where TKernel : unmanaged, IRangeKernel =>
-        Run(pool, kernel, rows, Math.Max(1, ElementGrain / Math.Max(cols, 1)), (long)rows * cols);
+    /// <summary>Flat elementwise work over [0, length) at <paramref name="cost"/> units per element.</summary>
+    public static void RunElements<TKernel>(WorkerPool pool, in TKernel kernel, int length, int cost) where TKernel : unmanaged, IRangeKernel =>
+        Run(pool, kernel, length, ElementsPerPiece(cost), (long)length * cost);
+
+    /// <summary>Row-wise work: rows of <paramref name="cols"/> elements at <paramref name="cost"/> units per element.</summary>
+    public static void RunRows<TKernel>(WorkerPool pool, in TKernel kernel, int rows, int cols, int cost) where TKernel : unmanaged, IRangeKernel =>
+        Run(pool, kernel, rows, Math.Max(1, ElementsPerPiece(cost) / Math.Max(cols, 1)), (long)rows * cols * cost);
 }
