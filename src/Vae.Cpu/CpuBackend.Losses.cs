@@ -14,7 +14,9 @@ public sealed unsafe partial class CpuBackend
     public void BceWithLogitsForward(DeviceSpan<float> logits, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
     {
         CheckLossInputs(perSample, total, rows, cols, logits, targets, nameof(logits), nameof(targets));
-        RangeWork.RunRows(Pool, new RowSumKernel<BceWithLogitsOperator>(default, Ptr(logits), Ptr(targets), Ptr(perSample), cols, 1d, 0d), rows, cols, RangeWork.DoubleTranscendentalCost);
+        // logits, targets are (rows, cols); perSample[r] = sum over the row of max(l, 0) - l t + log1p(exp(-|l|))
+        var kernel = new RowSumKernel<BceWithLogitsOperator>(default, Ptr(logits), Ptr(targets), Ptr(perSample), cols, 1d, 0d);
+        RangeWork.RunRows(Pool, kernel, rows, cols, RangeWork.DoubleTranscendentalCost);
         WriteTotal(perSample, total, rows);
     }
 
@@ -22,13 +24,15 @@ public sealed unsafe partial class CpuBackend
     {
         CheckGradient(dLogits, logits, rows, cols, nameof(dLogits), nameof(logits));
         CheckGradient(dLogits, targets, rows, cols, nameof(dLogits), nameof(targets));
-        RangeWork.RunElements(Pool, new BinaryMapKernel<BceWithLogitsGradientOperator>(new(scale), Ptr(logits), Ptr(targets), Ptr(dLogits)), rows * cols, RangeWork.TranscendentalCost);
+        var kernel = new BinaryMapKernel<BceWithLogitsGradientOperator>(new(scale), Ptr(logits), Ptr(targets), Ptr(dLogits));
+        RangeWork.RunElements(Pool, kernel, rows * cols, RangeWork.TranscendentalCost);
     }
 
     public void MseForward(DeviceSpan<float> prediction, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
     {
         CheckLossInputs(perSample, total, rows, cols, prediction, targets, nameof(prediction), nameof(targets));
-        RangeWork.RunRows(Pool, new RowSumKernel<SquaredErrorOperator>(default, Ptr(prediction), Ptr(targets), Ptr(perSample), cols, 1d, 0d), rows, cols, RangeWork.SimpleCost);
+        var kernel = new RowSumKernel<SquaredErrorOperator>(default, Ptr(prediction), Ptr(targets), Ptr(perSample), cols, 1d, 0d);
+        RangeWork.RunRows(Pool, kernel, rows, cols, RangeWork.SimpleCost);
         WriteTotal(perSample, total, rows);
     }
 
@@ -36,7 +40,8 @@ public sealed unsafe partial class CpuBackend
     {
         CheckGradient(dPrediction, prediction, rows, cols, nameof(dPrediction), nameof(prediction));
         CheckGradient(dPrediction, targets, rows, cols, nameof(dPrediction), nameof(targets));
-        RangeWork.RunElements(Pool, new BinaryMapKernel<SquaredErrorGradientOperator>(new(scale), Ptr(prediction), Ptr(targets), Ptr(dPrediction)), rows * cols, RangeWork.SimpleCost);
+        var kernel = new BinaryMapKernel<SquaredErrorGradientOperator>(new(scale), Ptr(prediction), Ptr(targets), Ptr(dPrediction));
+        RangeWork.RunElements(Pool, kernel, rows * cols, RangeWork.SimpleCost);
     }
 
     public void GaussianNllForward(DeviceSpan<float> mean, DeviceSpan<float> logVar, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
@@ -92,7 +97,8 @@ public sealed unsafe partial class CpuBackend
     {
         CheckLossInputs(perSample, total, rows, cols, mu, logVar, nameof(mu), nameof(logVar));
         // row = -0.5 * sum of (1 + logVar - mu^2 - exp(logVar))
-        RangeWork.RunRows(Pool, new RowSumKernel<KlStandardNormalOperator>(default, Ptr(mu), Ptr(logVar), Ptr(perSample), cols, -0.5, 0d), rows, cols, RangeWork.TranscendentalCost);
+        var kernel = new RowSumKernel<KlStandardNormalOperator>(default, Ptr(mu), Ptr(logVar), Ptr(perSample), cols, -0.5, 0d);
+        RangeWork.RunRows(Pool, kernel, rows, cols, RangeWork.TranscendentalCost);
         WriteTotal(perSample, total, rows);
     }
 
