@@ -112,6 +112,9 @@ public sealed class CpuPrimitiveSmokeTests : IDisposable
 
             cpu.Axpy(0.3f, yv, xv);   // xv now holds -0.75 x
             AssertAllClose(Array.ConvertAll(Enumerable.Range(0, n).ToArray(), i => -0.75 * x[i] + 0.3 * y[i]), Download(xv), $"Axpy n={n}");
+
+            cpu.Axpy(2f, yv, yv);   // x and y identical: y = 3 y
+            AssertAllClose(Map(y, v => 3 * v), Download(yv), $"Axpy in place n={n}");
         }
     }
 
