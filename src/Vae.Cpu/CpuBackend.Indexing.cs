@@ -1,0 +1,103 @@
+// Row indexing: GatherRows (embedding lookup), ScatterAddRows (its gradient) and NearestCode (vector quantization).
+// Indices are validated on the host before anything is written.
+using System.Numerics.Tensors;
+using Vae.Cpu.Operators;
+using Vae.Cpu.Threading;
+
+namespace Vae.Cpu;
+
+public sealed unsafe partial class CpuBackend
+{
+    /// <summary>Columns per ScatterAddRows piece: each column stripe adds all rows in index order.</summary>
+    const int ScatterStripe = 256;
+
+    public void GatherRows(DeviceSpan<float> table, DeviceSpan<int> indices, DeviceSpan<float> output, int tableRows, int count, int cols)
+    {
+        BackendChecks.Indexing(this, indices, table, output, tableRows, count, cols);
+        CheckIndices(Ptr(indices), count, tableRows);
+        RangeWork.RunRows(Pool, new GatherKernel(Ptr(table), Ptr(indices), Ptr(output), cols), count, cols, RangeWork.SimpleCost);
+    }
+
+    public void ScatterAddRows(DeviceSpan<float> dOutput, DeviceSpan<int> indices, DeviceSpan<float> dTable, int tableRows, int count, int cols)
+    {
+        BackendChecks.Indexing(this, indices, dTable, dOutput, tableRows, count, cols);
+        CheckIndices(Ptr(indices), count, tableRows);
+        // Repeated indices add up in index order: each column stripe is one piece that walks all rows in order.
+        int stripes = (cols + ScatterStripe - 1) / ScatterStripe;
+        RangeWork.Run(Pool, new ScatterAddKernel(Ptr(dOutput), Ptr(indices), Ptr(dTable), count, cols), stripes, 1, (long)count * cols);
+    }
+
+    public void NearestCode(DeviceSpan<float> x, DeviceSpan<float> codebook, DeviceSpan<int> indices, DeviceSpan<float> distances, int rows, int codes, int cols)
+    {
+        BackendChecks.NonNegative(rows); BackendChecks.NonNegative(codes); BackendChecks.NonNegative(cols);
+        BackendChecks.Matrix(this, x, rows, cols);
+        BackendChecks.Matrix(this, codebook, codes, cols);
+        BackendChecks.Matrix(this, indices, rows, 1);
+        BackendChecks.Matrix(this, distances, rows, 1);
+        var distancesUsed = distances.Slice(0, rows);
+        BackendChecks.NoOverlap(distancesUsed, x.Slice(0, rows * cols), nameof(distances), nameof(x));
+        BackendChecks.NoOverlap(distancesUsed, codebook.Slice(0, codes * cols), nameof(distances), nameof(codebook));
+        if (codes == 0 && rows > 0) throw new ArgumentException($"codebook has shape (0, {cols}); NearestCode needs at least one code for {rows} rows.", nameof(codebook));
+        // Each row compares against every code: rows * codes * cols squared differences in double (about 2 units each).
+        var kernel = new NearestCodeKernel(Ptr(x), Ptr(codebook), Ptr(indices), Ptr(distances), codes, cols);
+        int rowsPerPiece = Math.Max(1, RangeWork.ElementsPerPiece(2) / Math.Max(1, codes * cols));
+        RangeWork.Run(Pool, kernel, rows, rowsPerPiece, 2L * rows * codes * cols);
+    }
+
+    static void CheckIndices(int* indices, int count, int tableRows)
+    {
+        for (int i = 0; i < count; i++) BackendChecks.IndexInRange(indices[i], i, tableRows, "indices");
+    }
+
+    /// <summary>output (count, cols) row i = table row indices[i].</summary>
+    readonly struct GatherKernel(float* table, int* indices, float* output, int cols) : IRangeKernel
+    {
+        public void Execute(int start, int count)
+        {
+            for (int i = start; i < start + count; i++)
+            {
+                new ReadOnlySpan<float>(table + (long)indices[i] * cols, cols).CopyTo(new Span<float>(output + (long)i * cols, cols));
+            }
+        }
+    }
+
+    /// <summary>dTable row indices[i] += dOutput row i for every i in order, over the column stripes [start, start + count).</summary>
+    readonly struct ScatterAddKernel(float* dOutput, int* indices, float* dTable, int rows, int cols) : IRangeKernel
+    {
+        public void Execute(int start, int count)
+        {
+            int first = start * ScatterStripe;
+            int width = Math.Min(cols, (start + count) * ScatterStripe) - first;
+            for (int i = 0; i < rows; i++)
+            {
+                var target = new Span<float>(dTable + (long)indices[i] * cols + first, width);
+                TensorPrimitives.Add(target, new ReadOnlySpan<float>(dOutput + (long)i * cols + first, width), target);
+            }
+        }
+    }
+
+    /// <summary>indices[r], distances[r] = argmin and min over codes of the squared distance (double) from x row r; lowest index on ties.</summary>
+    readonly struct NearestCodeKernel(float* x, float* codebook, int* indices, float* distances, int codes, int cols) : IRangeKernel
+    {
+        public void Execute(int start, int count)
+        {
+            for (int r = start; r < start + count; r++)
+            {
+                float* row = x + (long)r * cols;
+                int best = 0;
+                double bestDistance = VectorLoops.SquaredDistance(row, codebook, cols);
+                for (int k = 1; k < codes; k++)
+                {
+                    double distance = VectorLoops.SquaredDistance(row, codebook + (long)k * cols, cols);
+                    if (distance < bestDistance)
+                    {
+                        best = k;
+                        bestDistance = distance;
+                    }
+                }
+                indices[r] = best;
+                distances[r] = (float)bestDistance;
+            }
+        }
+    }
+}
