@@ -37,8 +37,8 @@ public static class BackendChecks
     public static void Matrix<T>(IComputeBackend backend, DeviceSpan<T> view, int rows, int cols, [CallerArgumentExpression(nameof(view))] string? name = null) where T : unmanaged
     {
         Owned(backend, view, name);
-        NonNegative(rows, name + " rows");
-        NonNegative(cols, name + " cols");
+        if (rows < 0) NonNegative(rows, name + " rows");   // the name is built only on failure: checks allocate nothing
+        if (cols < 0) NonNegative(cols, name + " cols");
         long need = (long)rows * cols;
         if (view.Length < need)
             throw new ArgumentException($"{name} has length {view.Length} but shape ({rows}, {cols}) needs {need} elements.", name);

@@ -781,10 +781,9 @@ public sealed class CpuPrimitiveSmokeTests : IDisposable
     }
 
     /// <summary>
-    /// The primitives validated with BackendChecks.Matrix: that check concatenates its parameter names (name + " rows")
-    /// on every call, so these allocate a few strings per call until it builds them only when throwing.
+    /// The primitives validated with BackendChecks.Matrix, which must build its error strings only when it throws.
     /// </summary>
-    [Fact(Skip = "BackendChecks.Matrix allocates name + \" rows\" / \" cols\" strings on every call (reported); enable once it does so only when throwing.")]
+    [Fact]
     public void CpuPrimitiveSmoke_matrix_validated_calls_allocate_nothing_after_warm_up()
     {
         const int rows = 128, cols = 784, n = rows * cols;

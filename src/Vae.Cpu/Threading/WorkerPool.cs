@@ -1,13 +1,17 @@
 // Persistent worker threads that run an index range of work items without allocating per call
 // (Parallel.For allocates closures and tasks). The calling thread takes part, so ThreadCount = 1 runs inline.
 // Work is described by an unmanaged context struct on the caller's stack and a static function pointer.
+//
+// Each Run is a generation. Items are claimed with a compare-and-swap on one 64-bit word holding
+// (generation, next item), so a worker that wakes late can never take an item of a later run, and Run returns as
+// soon as every item has COMPLETED: it never waits for a descheduled worker that has nothing left to do.
 using System.Runtime.ExceptionServices;
 
 namespace Vae.Cpu.Threading;
 
 public sealed unsafe class WorkerPool : IDisposable
 {
-    const int SpinIterations = 4000;   // ~0.1 ms of spinning before a worker blocks
+    const int SpinIterations = 4000;   // roughly 0.1-1 ms of spinning before an idle worker blocks
 
     static WorkerPool? shared;
     [ThreadStatic] static bool insideWork;
@@ -15,9 +19,8 @@ public sealed unsafe class WorkerPool : IDisposable
     readonly Thread[] workers;
     readonly object gate = new();
     readonly object runLock = new();
-    int generation;          // bumped once per Run; workers watch it
-    int pending;             // workers that have not finished the current Run
-    int nextItem;            // next work item to claim
+    long claim;              // (generation << 32) | next item of the current run
+    int completed;           // items of the current run that have finished
     int itemCount;
     delegate*<void*, int, void> body;
     void* context;
@@ -49,6 +52,8 @@ public sealed unsafe class WorkerPool : IDisposable
 
     public int ThreadCount { get; }
 
+    static int Generation(long word) => (int)(word >> 32);
+
     /// <summary>
     /// Calls <c>work(context, i)</c> for every i in [0, count), spread over the pool's threads, and returns when all are
     /// done. Items are claimed dynamically; an item must not depend on which thread runs it. Reentrant calls (from
@@ -68,35 +73,46 @@ public sealed unsafe class WorkerPool : IDisposable
             body = work;
             context = workContext;
             itemCount = count;
-            nextItem = 0;
             failure = null;
-            Volatile.Write(ref pending, workers.Length);
-            lock (gate)
-            {
-                generation++;
-                Monitor.PulseAll(gate);
-            }
-            Execute();
+            Volatile.Write(ref completed, 0);
+            int generation = Generation(Volatile.Read(ref claim)) + 1;
+            Volatile.Write(ref claim, (long)generation << 32);   // publishes body, context and count to the workers
+            lock (gate) Monitor.PulseAll(gate);
+            Execute(generation);
             var spinner = new SpinWait();
-            while (Volatile.Read(ref pending) != 0) spinner.SpinOnce(sleep1Threshold: -1);
-            body = null;
-            context = null;
+            while (Volatile.Read(ref completed) != count) spinner.SpinOnce(sleep1Threshold: -1);
             failure?.Throw();
         }
     }
 
-    void Execute()
+    /// <summary>Claims and runs items of run <paramref name="generation"/> until none are left.</summary>
+    void Execute(int generation)
     {
         insideWork = true;
         try
         {
-            int i;
-            while ((i = Interlocked.Increment(ref nextItem) - 1) < itemCount) body(context, i);
-        }
-        catch (Exception e)
-        {
-            Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null);
-            Volatile.Write(ref nextItem, itemCount);   // stop handing out items
+            while (true)
+            {
+                long word = Volatile.Read(ref claim);
+                if (Generation(word) != generation) return;
+                // Read the run's description before claiming: a successful claim proves it still belongs to this run,
+                // because the caller only replaces it after every item of the run has completed.
+                var work = body;
+                void* workContext = context;
+                int count = itemCount;
+                int item = (int)word;
+                if (item >= count) return;
+                if (Interlocked.CompareExchange(ref claim, word + 1, word) != word) continue;
+                try
+                {
+                    work(workContext, item);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null);
+                }
+                Interlocked.Increment(ref completed);
+            }
         }
         finally
         {
@@ -110,18 +126,17 @@ public sealed unsafe class WorkerPool : IDisposable
         while (true)
         {
             int spins = 0;
-            while (Volatile.Read(ref generation) == seen && !disposed && spins++ < SpinIterations) Thread.SpinWait(20);
-            if (Volatile.Read(ref generation) == seen && !disposed)
+            while (Generation(Volatile.Read(ref claim)) == seen && !disposed && spins++ < SpinIterations) Thread.SpinWait(20);
+            if (Generation(Volatile.Read(ref claim)) == seen && !disposed)
             {
                 lock (gate)
                 {
-                    while (generation == seen && !disposed) Monitor.Wait(gate);
+                    while (Generation(Volatile.Read(ref claim)) == seen && !disposed) Monitor.Wait(gate);
                 }
             }
             if (disposed) return;
-            seen = Volatile.Read(ref generation);
-            Execute();
-            Interlocked.Decrement(ref pending);
+            seen = Generation(Volatile.Read(ref claim));
+            Execute(seen);
         }
     }
 
