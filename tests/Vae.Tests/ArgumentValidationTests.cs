@@ -5,8 +5,9 @@
 //
 // ParamName may be the interface's argument name or an expression built on it (BackendChecks names "total.Slice(0, 1)"
 // or "logits rows"); a few checks in BackendChecks name their own locals instead (Gemm's overlap check says "cUsed",
-// Indexing says "rowsView" for GatherRows' output / ScatterAddRows' dOutput and "table" for dTable): those are
-// accepted as alternatives, written "a|b" below.
+// Indexing says "rowsView" for GatherRows' output / ScatterAddRows' dOutput and "table" for dTable, LossForward says
+// "cols" for CrossEntropyForward's classes), and a negative size caught by Matrix is named after the view
+// ("codebook rows" for codes, "a cols" for colsA): those are accepted as alternatives, written "a|b" below.
 using System.Text.RegularExpressions;
 using Vae.Cpu;
 using Xunit;
@@ -175,7 +176,7 @@ public abstract class ArgumentValidationTests
         Case("Concat: output too small", (b, v) => b.Concat(v.F(6), v.F(8), v.F(13), 2, 3, 4), "output", "length 13", "14"),
         Case("Concat: a too small", (b, v) => b.Concat(v.F(5), v.F(8), v.F(14), 2, 3, 4), "a", "length 5", "6"),
         Case("Concat: b too small", (b, v) => b.Concat(v.F(6), v.F(7), v.F(14), 2, 3, 4), "b", "length 7", "8"),
-        Case("Concat: negative colsA", (b, v) => b.Concat(v.F(6), v.F(8), v.F(14), 2, -3, 4), "colsA", "-3"),
+        Case("Concat: negative colsA", (b, v) => b.Concat(v.F(6), v.F(8), v.F(14), 2, -3, 4), "colsA|a", "-3"),
         Case("Split: input too small", (b, v) => b.Split(v.F(13), v.F(6), v.F(8), 2, 3, 4), "input", "length 13", "14"),
         Case("Split: a too small", (b, v) => b.Split(v.F(14), v.F(5), v.F(8), 2, 3, 4), "a", "length 5", "6"),
         Case("Split: b too small", (b, v) => b.Split(v.F(14), v.F(6), v.F(7), 2, 3, 4), "b", "length 7", "8"),
@@ -217,7 +218,7 @@ public abstract class ArgumentValidationTests
         Case("CrossEntropyForward: logits too small", (b, v) => b.CrossEntropyForward(v.F(11), v.I(0, 1, 2), v.F(3), v.F(1), 3, 4, -100), "logits", "length 11", "12"),
         Case("CrossEntropyForward: targets too small", (b, v) => b.CrossEntropyForward(v.F(12), v.I(0, 1), v.F(3), v.F(1), 3, 4, -100), "targets", "length 2", "3"),
         Case("CrossEntropyForward: perSample too small", (b, v) => b.CrossEntropyForward(v.F(12), v.I(0, 1, 2), v.F(2), v.F(1), 3, 4, -100), "perSample", "length 2", "3"),
-        Case("CrossEntropyForward: negative classes", (b, v) => b.CrossEntropyForward(v.F(12), v.I(0, 1, 2), v.F(3), v.F(1), 3, -4, -100), "classes", "-4"),
+        Case("CrossEntropyForward: negative classes", (b, v) => b.CrossEntropyForward(v.F(12), v.I(0, 1, 2), v.F(3), v.F(1), 3, -4, -100), "classes|cols", "-4"),
         IndexCase("CrossEntropyForward: target = classes in the last row", (b, v) => b.CrossEntropyForward(v.F(12), v.I(1, -100, 4), v.F(3), v.F(1), 3, 4, -100), "targets", "targets[2]", "4"),
         IndexCase("CrossEntropyForward: negative target that is not the ignore index", (b, v) => b.CrossEntropyForward(v.F(12), v.I(1, 0, -5), v.F(3), v.F(1), 3, 4, -100), "targets", "targets[2]", "-5"),
         Case("CrossEntropyBackward: dLogits too small", (b, v) => b.CrossEntropyBackward(v.F(12), v.I(0, 1, 2), v.F(11), 3, 4, -100, 1f), "dLogits", "length 11", "12"),
@@ -266,7 +267,7 @@ public abstract class ArgumentValidationTests
         Case("NearestCode: codebook too small", (b, v) => b.NearestCode(v.F(6), v.F(7), v.I(0, 0, 0), v.F(3), 3, 4, 2), "codebook", "length 7", "8"),
         Case("NearestCode: indices too small", (b, v) => b.NearestCode(v.F(6), v.F(8), v.I(0, 0), v.F(3), 3, 4, 2), "indices", "length 2", "3"),
         Case("NearestCode: distances too small", (b, v) => b.NearestCode(v.F(6), v.F(8), v.I(0, 0, 0), v.F(2), 3, 4, 2), "distances", "length 2", "3"),
-        Case("NearestCode: negative codes", (b, v) => b.NearestCode(v.F(6), v.F(8), v.I(0, 0, 0), v.F(3), 3, -4, 2), "codes", "-4"),
+        Case("NearestCode: negative codes", (b, v) => b.NearestCode(v.F(6), v.F(8), v.I(0, 0, 0), v.F(3), 3, -4, 2), "codes|codebook", "-4"),
 
         // optimizer
         Case("AdamStep: gradients length mismatch", (b, v) => b.AdamStep(v.F(6), v.F(5), v.F(6), v.F(6), Adam, 1), "gradients|parameters", "length 5", "length 6"),
