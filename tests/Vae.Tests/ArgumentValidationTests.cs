@@ -1,0 +1,368 @@
+// Bad arguments to every primitive are rejected with an ArgumentException (ArgumentOutOfRangeException included) whose
+// ParamName and message name the offending argument and its length or shape, and NOTHING is written: every view a
+// case creates is filled with random data first and must hold the same bits after the exception. Each backend
+// supplies a subclass (CPU and reference here; a device backend later).
+//
+// ParamName may be the interface's argument name or an expression built on it (BackendChecks names "total.Slice(0, 1)"
+// or "logits rows"); a few checks in BackendChecks name their own locals instead (Gemm's overlap check says "cUsed",
+// Indexing says "rowsView" for GatherRows' output / ScatterAddRows' dOutput and "table" for dTable, LossForward says
+// "cols" for CrossEntropyForward's classes), and a negative size caught by Matrix is named after the view
+// ("codebook rows" for codes, "a cols" for colsA): those are accepted as alternatives, written "a|b" below.
+using System.Text.RegularExpressions;
+using Vae.Cpu;
+using Xunit;
+using Xunit.Sdk;
+
+namespace Vae.Tests;
+
+/// <summary>Views for one validation case, all snapshotted at creation.</summary>
+public sealed class ValidationViews : IDisposable
+{
+    readonly IComputeBackend backend;
+    readonly Func<IComputeBackend> createOther;
+    readonly System.Random rng = new(12345);
+    readonly List<DeviceBuffer> buffers = [];
+    readonly List<Action> checks = [];
+    IComputeBackend? other;
+
+    public ValidationViews(IComputeBackend backend, Func<IComputeBackend> createOther)
+    {
+        this.backend = backend;
+        this.createOther = createOther;
+    }
+
+    /// <summary>A float view of <paramref name="length"/> random elements on the backend under test.</summary>
+    public DeviceSpan<float> F(int length) => Floats(backend, length);
+
+    /// <summary>An int view holding <paramref name="values"/>.</summary>
+    public DeviceSpan<int> I(params int[] values)
+    {
+        var buffer = backend.Allocate(Math.Max(values.Length, 1) * sizeof(int));
+        buffers.Add(buffer);
+        var view = buffer.AsSpan<int>().Slice(0, values.Length);
+        backend.Upload<int>(values, view);
+        var snapshot = (int[])values.Clone();
+        checks.Add(() =>
+        {
+            var now = new int[snapshot.Length];
+            backend.Download(view, now);
+            if (!now.AsSpan().SequenceEqual(snapshot)) throw new XunitException($"An int view of {snapshot.Length} elements was written before the exception.");
+        });
+        return view;
+    }
+
+    /// <summary>A float view owned by another instance of the same backend type.</summary>
+    public DeviceSpan<float> Foreign(int length) => Floats(other ??= createOther(), length);
+
+    /// <summary>A float view whose buffer has been disposed.</summary>
+    public DeviceSpan<float> Disposed(int length)
+    {
+        var buffer = backend.Allocate(length * sizeof(float));
+        var view = buffer.AsSpan<float>();
+        buffer.Dispose();
+        return view;
+    }
+
+    /// <summary>Throws when any view created here changed.</summary>
+    public void AssertUnchanged()
+    {
+        foreach (var check in checks) check();
+    }
+
+    public void Dispose()
+    {
+        foreach (var buffer in buffers) buffer.Dispose();
+        other?.Dispose();
+    }
+
+    DeviceSpan<float> Floats(IComputeBackend owner, int length)
+    {
+        var buffer = owner.Allocate(Math.Max(length, 1) * sizeof(float));
+        buffers.Add(buffer);
+        var view = buffer.AsSpan<float>().Slice(0, length);
+        var data = new float[length];
+        for (int i = 0; i < length; i++) data[i] = (float)rng.NextDouble() + 1;
+        owner.Upload<float>(data, view);
+        checks.Add(() =>
+        {
+            var now = new float[length];
+            owner.Download(view, now);
+            for (int i = 0; i < length; i++)
+            {
+                if (BitConverter.SingleToInt32Bits(now[i]) != BitConverter.SingleToInt32Bits(data[i]))
+                    throw new XunitException($"A float view of {length} elements was written before the exception: element {i} changed from {data[i]} to {now[i]}.");
+            }
+        });
+        return view;
+    }
+}
+
+public abstract class ArgumentValidationTests
+{
+    /// <summary>A fresh instance of the backend under test.</summary>
+    protected abstract IComputeBackend CreateBackend();
+
+    /// <summary>False for backends that cannot read index data cheaply before launching (device backends).</summary>
+    protected virtual bool ChecksIndexValuesOnHost => true;
+
+    public sealed record ValidationCase(string Name, Action<IComputeBackend, ValidationViews> Call, string Param, string[] Fragments, bool ReadsIndexValues = false, bool Disposed = false);
+
+    static ValidationCase Case(string name, Action<IComputeBackend, ValidationViews> call, string param, params string[] fragments) => new(name, call, param, fragments);
+
+    static ValidationCase IndexCase(string name, Action<IComputeBackend, ValidationViews> call, string param, params string[] fragments) => new(name, call, param, fragments, ReadsIndexValues: true);
+
+    static ValidationCase DisposedCase(string name, Action<IComputeBackend, ValidationViews> call, string param) => new(name, call, param, [], Disposed: true);
+
+    static readonly AdamSettings Adam = new();
+
+    // Sizes used below: Gemm m=2, n=3, k=4; matrices rows=3, cols=4 (12 elements); Concat rows=2, colsA=3, colsB=4;
+    // indexing tableRows=4, count=3, cols=2; cross-entropy rows=3, classes=4; NearestCode rows=3, codes=4, cols=2.
+    public static IReadOnlyList<ValidationCase> Cases { get; } =
+    [
+        // memory
+        Case("Allocate: negative size", (b, v) => b.Allocate(-1), "byteLength", "-1"),
+        Case("Upload: length mismatch", (b, v) => b.Upload<float>(new float[3], v.F(4)), "source", "length 3", "length 4"),
+        Case("Upload: foreign view", (b, v) => b.Upload<float>(new float[4], v.Foreign(4)), "destination", "belongs to backend"),
+        Case("Download: length mismatch", (b, v) => b.Download(v.F(4), new float[5]), "destination", "length 4", "length 5"),
+        Case("Download: foreign view", (b, v) => b.Download(v.Foreign(4), new float[4]), "source", "belongs to backend"),
+
+        // Gemm (m 2, n 3, k 4)
+        Case("Gemm: negative m", (b, v) => b.Gemm(false, false, -2, 3, 4, 1, v.F(8), v.F(12), 0, v.F(6)), "m", "-2"),
+        Case("Gemm: negative n", (b, v) => b.Gemm(false, false, 2, -3, 4, 1, v.F(8), v.F(12), 0, v.F(6)), "n", "-3"),
+        Case("Gemm: negative k", (b, v) => b.Gemm(false, false, 2, 3, -4, 1, v.F(8), v.F(12), 0, v.F(6)), "k", "-4"),
+        Case("Gemm: a too small", (b, v) => b.Gemm(false, false, 2, 3, 4, 1, v.F(7), v.F(12), 0, v.F(6)), "a", "length 7", "(2, 4)"),
+        Case("Gemm: transposed a too small", (b, v) => b.Gemm(true, false, 2, 3, 4, 1, v.F(7), v.F(12), 0, v.F(6)), "a", "length 7", "(4, 2)"),
+        Case("Gemm: b too small", (b, v) => b.Gemm(false, false, 2, 3, 4, 1, v.F(8), v.F(11), 0, v.F(6)), "b", "length 11", "(4, 3)"),
+        Case("Gemm: transposed b too small", (b, v) => b.Gemm(false, true, 2, 3, 4, 1, v.F(8), v.F(11), 0, v.F(6)), "b", "length 11", "(3, 4)"),
+        Case("Gemm: c too small", (b, v) => b.Gemm(false, false, 2, 3, 4, 1, v.F(8), v.F(12), 1, v.F(5)), "c", "length 5", "(2, 3)"),
+        Case("Gemm: c overlaps a", (b, v) =>
+        {
+            var shared = v.F(20);
+            b.Gemm(false, false, 2, 3, 4, 1, shared.Slice(0, 8), v.F(12), 0, shared.Slice(4, 6));
+        }, "c|cUsed", "overlaps"),
+        Case("Gemm: c overlaps b", (b, v) =>
+        {
+            var shared = v.F(20);
+            b.Gemm(false, false, 2, 3, 4, 1, v.F(8), shared.Slice(6, 12), 0, shared.Slice(2, 6));
+        }, "c|cUsed", "overlaps"),
+        Case("Gemm: a from another backend", (b, v) => b.Gemm(false, false, 2, 3, 4, 1, v.Foreign(8), v.F(12), 0, v.F(6)), "a", "belongs to backend"),
+        Case("Gemm: b is the null view", (b, v) => b.Gemm(false, false, 2, 3, 4, 1, v.F(8), default, 0, v.F(6)), "b", "null view"),
+        DisposedCase("Gemm: c disposed", (b, v) => b.Gemm(false, false, 2, 3, 4, 1, v.F(8), v.F(12), 0, v.Disposed(6)), "c"),
+
+        // bias (rows 3, cols 4)
+        Case("BiasAdd: x too small", (b, v) => b.BiasAdd(v.F(11), v.F(4), 3, 4), "x", "length 11", "12"),
+        Case("BiasAdd: bias too small", (b, v) => b.BiasAdd(v.F(12), v.F(3), 3, 4), "bias", "length 3", "4"),
+        Case("BiasAdd: negative cols", (b, v) => b.BiasAdd(v.F(12), v.F(4), 3, -4), "cols", "-4"),
+        Case("BiasAdd: bias from another backend", (b, v) => b.BiasAdd(v.F(12), v.Foreign(4), 3, 4), "bias", "belongs to backend"),
+        Case("BiasGradient: dy too small", (b, v) => b.BiasGradient(v.F(11), v.F(4), 3, 4), "dy", "length 11", "12"),
+        Case("BiasGradient: dBias too small", (b, v) => b.BiasGradient(v.F(12), v.F(3), 3, 4), "dBias", "length 3", "4"),
+        Case("BiasGradient: negative rows", (b, v) => b.BiasGradient(v.F(12), v.F(4), -3, 4), "rows", "-3"),
+        Case("BiasGradient: dBias from another backend", (b, v) => b.BiasGradient(v.F(12), v.Foreign(4), 3, 4), "dBias", "belongs to backend"),
+
+        // elementwise
+        Case("Copy: length mismatch", (b, v) => b.Copy(v.F(5), v.F(6)), "source|destination", "length 5", "length 6"),
+        Case("Copy: partial overlap", (b, v) =>
+        {
+            var shared = v.F(10);
+            b.Copy(shared.Slice(0, 6), shared.Slice(2, 6));
+        }, "source|destination", "overlaps"),
+        Case("Copy: destination from another backend", (b, v) => b.Copy(v.F(5), v.Foreign(5)), "destination", "belongs to backend"),
+        Case("Fill: null view", (b, v) => b.Fill(default, 1f), "x", "null view"),
+        Case("Fill: x from another backend", (b, v) => b.Fill(v.Foreign(5), 1f), "x", "belongs to backend"),
+        Case("Scale: x from another backend", (b, v) => b.Scale(v.Foreign(5), 2f), "x", "belongs to backend"),
+        DisposedCase("Scale: x disposed", (b, v) => b.Scale(v.Disposed(5), 2f), "x"),
+        Case("Axpy: length mismatch", (b, v) => b.Axpy(1f, v.F(5), v.F(4)), "x|y", "length 5", "length 4"),
+        Case("Axpy: y from another backend", (b, v) => b.Axpy(1f, v.F(5), v.Foreign(5)), "y", "belongs to backend"),
+        Case("Concat: output too small", (b, v) => b.Concat(v.F(6), v.F(8), v.F(13), 2, 3, 4), "output", "length 13", "14"),
+        Case("Concat: a too small", (b, v) => b.Concat(v.F(5), v.F(8), v.F(14), 2, 3, 4), "a", "length 5", "6"),
+        Case("Concat: b too small", (b, v) => b.Concat(v.F(6), v.F(7), v.F(14), 2, 3, 4), "b", "length 7", "8"),
+        Case("Concat: negative colsA", (b, v) => b.Concat(v.F(6), v.F(8), v.F(14), 2, -3, 4), "colsA|a", "-3"),
+        Case("Split: input too small", (b, v) => b.Split(v.F(13), v.F(6), v.F(8), 2, 3, 4), "input", "length 13", "14"),
+        Case("Split: a too small", (b, v) => b.Split(v.F(14), v.F(5), v.F(8), 2, 3, 4), "a", "length 5", "6"),
+        Case("Split: b too small", (b, v) => b.Split(v.F(14), v.F(6), v.F(7), 2, 3, 4), "b", "length 7", "8"),
+        Case("Split: negative rows", (b, v) => b.Split(v.F(14), v.F(6), v.F(8), -2, 3, 4), "rows", "-2"),
+        Case("Sum: empty result", (b, v) => b.Sum(v.F(5), v.F(0)), "result", "length 0"),
+        Case("Sum: x from another backend", (b, v) => b.Sum(v.Foreign(5), v.F(1)), "x", "belongs to backend"),
+
+        // activations
+        Case("ActivationForward: length mismatch", (b, v) => b.ActivationForward(Activation.Relu, v.F(5), v.F(6)), "x|y", "length 5", "length 6"),
+        Case("ActivationForward: unknown activation", (b, v) => b.ActivationForward((Activation)42, v.F(5), v.F(5)), "f", "42"),
+        Case("ActivationForward: y from another backend", (b, v) => b.ActivationForward(Activation.Tanh, v.F(5), v.Foreign(5)), "y", "belongs to backend"),
+        Case("ActivationBackward: dx length mismatch", (b, v) => b.ActivationBackward(Activation.Sigmoid, v.F(5), v.F(5), v.F(5), v.F(6)), "dx|dy|x|y", "dx", "length 6"),
+        Case("ActivationBackward: y length mismatch", (b, v) => b.ActivationBackward(Activation.Tanh, v.F(5), v.F(4), v.F(5), v.F(5)), "x|y|dy|dx", "y", "length 4"),
+        Case("ActivationBackward: unknown activation", (b, v) => b.ActivationBackward((Activation)(-1), v.F(5), v.F(5), v.F(5), v.F(5)), "f", "-1"),
+
+        // losses (rows 3, cols 4)
+        Case("BceWithLogitsForward: logits too small", (b, v) => b.BceWithLogitsForward(v.F(11), v.F(12), v.F(3), v.F(1), 3, 4), "logits", "length 11", "12"),
+        Case("BceWithLogitsForward: targets too small", (b, v) => b.BceWithLogitsForward(v.F(12), v.F(11), v.F(3), v.F(1), 3, 4), "targets", "length 11", "12"),
+        Case("BceWithLogitsForward: perSample too small", (b, v) => b.BceWithLogitsForward(v.F(12), v.F(12), v.F(2), v.F(1), 3, 4), "perSample", "length 2", "3"),
+        Case("BceWithLogitsForward: empty total", (b, v) => b.BceWithLogitsForward(v.F(12), v.F(12), v.F(3), v.F(0), 3, 4), "total", "length 0"),
+        Case("BceWithLogitsForward: total overlaps perSample", (b, v) =>
+        {
+            var shared = v.F(4);
+            b.BceWithLogitsForward(v.F(12), v.F(12), shared.Slice(0, 3), shared.Slice(2, 1), 3, 4);
+        }, "total|perSample", "overlaps"),
+        Case("BceWithLogitsForward: negative rows", (b, v) => b.BceWithLogitsForward(v.F(12), v.F(12), v.F(3), v.F(1), -3, 4), "rows", "-3"),
+        Case("BceWithLogitsForward: negative cols", (b, v) => b.BceWithLogitsForward(v.F(12), v.F(12), v.F(3), v.F(1), 3, -4), "cols", "-4"),
+        Case("BceWithLogitsBackward: dLogits too small", (b, v) => b.BceWithLogitsBackward(v.F(12), v.F(12), v.F(11), 3, 4, 1f), "dLogits", "length 11", "12"),
+        Case("BceWithLogitsBackward: targets from another backend", (b, v) => b.BceWithLogitsBackward(v.F(12), v.Foreign(12), v.F(12), 3, 4, 1f), "targets", "belongs to backend"),
+        Case("MseForward: prediction too small", (b, v) => b.MseForward(v.F(11), v.F(12), v.F(3), default, 3, 4), "prediction", "length 11", "12"),
+        Case("MseForward: targets from another backend", (b, v) => b.MseForward(v.F(12), v.Foreign(12), v.F(3), default, 3, 4), "targets", "belongs to backend"),
+        Case("MseBackward: dPrediction too small", (b, v) => b.MseBackward(v.F(12), v.F(12), v.F(11), 3, 4, 1f), "dPrediction", "length 11", "12"),
+        Case("GaussianNllForward: logVar too small", (b, v) => b.GaussianNllForward(v.F(12), v.F(11), v.F(12), v.F(3), v.F(1), 3, 4), "logVar", "length 11", "12"),
+        Case("GaussianNllForward: perSample too small", (b, v) => b.GaussianNllForward(v.F(12), v.F(12), v.F(12), v.F(2), default, 3, 4), "perSample", "length 2", "3"),
+        Case("GaussianNllBackward: dLogVar too small", (b, v) => b.GaussianNllBackward(v.F(12), v.F(12), v.F(12), v.F(12), v.F(11), 3, 4, 1f), "dLogVar", "length 11", "12"),
+        Case("GaussianNllBackward: dMean from another backend", (b, v) => b.GaussianNllBackward(v.F(12), v.F(12), v.F(12), v.Foreign(12), v.F(12), 3, 4, 1f), "dMean", "belongs to backend"),
+
+        // cross-entropy (rows 3, classes 4)
+        Case("CrossEntropyForward: logits too small", (b, v) => b.CrossEntropyForward(v.F(11), v.I(0, 1, 2), v.F(3), v.F(1), 3, 4, -100), "logits", "length 11", "12"),
+        Case("CrossEntropyForward: targets too small", (b, v) => b.CrossEntropyForward(v.F(12), v.I(0, 1), v.F(3), v.F(1), 3, 4, -100), "targets", "length 2", "3"),
+        Case("CrossEntropyForward: perSample too small", (b, v) => b.CrossEntropyForward(v.F(12), v.I(0, 1, 2), v.F(2), v.F(1), 3, 4, -100), "perSample", "length 2", "3"),
+        Case("CrossEntropyForward: negative classes", (b, v) => b.CrossEntropyForward(v.F(12), v.I(0, 1, 2), v.F(3), v.F(1), 3, -4, -100), "classes|cols", "-4"),
+        IndexCase("CrossEntropyForward: target = classes in the last row", (b, v) => b.CrossEntropyForward(v.F(12), v.I(1, -100, 4), v.F(3), v.F(1), 3, 4, -100), "targets", "targets[2]", "4"),
+        IndexCase("CrossEntropyForward: negative target that is not the ignore index", (b, v) => b.CrossEntropyForward(v.F(12), v.I(1, 0, -5), v.F(3), v.F(1), 3, 4, -100), "targets", "targets[2]", "-5"),
+        Case("CrossEntropyBackward: dLogits too small", (b, v) => b.CrossEntropyBackward(v.F(12), v.I(0, 1, 2), v.F(11), 3, 4, -100, 1f), "dLogits", "length 11", "12"),
+        IndexCase("CrossEntropyBackward: target = classes in the last row", (b, v) => b.CrossEntropyBackward(v.F(12), v.I(1, 3, 4), v.F(12), 3, 4, -1, 1f), "targets", "targets[2]", "4"),
+
+        // KL (rows 3, cols 4)
+        Case("KlStandardNormalForward: logVar too small", (b, v) => b.KlStandardNormalForward(v.F(12), v.F(11), v.F(3), v.F(1), 3, 4), "logVar", "length 11", "12"),
+        Case("KlStandardNormalForward: perSample too small", (b, v) => b.KlStandardNormalForward(v.F(12), v.F(12), v.F(2), v.F(1), 3, 4), "perSample", "length 2", "3"),
+        Case("KlStandardNormalBackward: dLogVar too small", (b, v) => b.KlStandardNormalBackward(v.F(12), v.F(12), v.F(12), v.F(11), 3, 4, 1f), "dLogVar", "length 11", "12"),
+        Case("KlStandardNormalBackward: dMu from another backend", (b, v) => b.KlStandardNormalBackward(v.F(12), v.F(12), v.Foreign(12), v.F(12), 3, 4, 1f), "dMu", "belongs to backend"),
+        Case("KlGaussianForward: muP too small", (b, v) => b.KlGaussianForward(v.F(12), v.F(12), v.F(11), v.F(12), v.F(3), v.F(1), 3, 4), "muP", "length 11", "12"),
+        Case("KlGaussianForward: logVarP too small", (b, v) => b.KlGaussianForward(v.F(12), v.F(12), v.F(12), v.F(11), v.F(3), default, 3, 4), "logVarP", "length 11", "12"),
+        Case("KlGaussianBackward: dMuP too small", (b, v) => b.KlGaussianBackward(v.F(12), v.F(12), v.F(12), v.F(12), v.F(12), v.F(12), v.F(11), v.F(12), 3, 4, 1f), "dMuP", "length 11", "12"),
+        Case("KlGaussianBackward: dLogVarP too small", (b, v) => b.KlGaussianBackward(v.F(12), v.F(12), v.F(12), v.F(12), v.F(12), v.F(12), v.F(12), v.F(11), 3, 4, 1f), "dLogVarP", "length 11", "12"),
+        Case("KlGaussianBackward: negative cols", (b, v) => b.KlGaussianBackward(v.F(12), v.F(12), v.F(12), v.F(12), v.F(12), v.F(12), v.F(12), v.F(12), 3, -4, 1f), "cols", "-4"),
+
+        // reparameterization and randomness
+        Case("ReparameterizeForward: z length mismatch", (b, v) => b.ReparameterizeForward(v.F(5), v.F(5), v.F(5), v.F(4), -30, 20), "z|mu|logVar|eps", "z", "length 4"),
+        Case("ReparameterizeForward: eps length mismatch", (b, v) => b.ReparameterizeForward(v.F(5), v.F(5), v.F(6), v.F(5), -30, 20), "eps|mu|logVar|z", "eps", "length 6"),
+        Case("ReparameterizeForward: minLogVar > maxLogVar", (b, v) => b.ReparameterizeForward(v.F(5), v.F(5), v.F(5), v.F(5), 3, -1), "minLogVar", "minLogVar = 3", "maxLogVar = -1"),
+        Case("ReparameterizeForward: NaN clamp", (b, v) => b.ReparameterizeForward(v.F(5), v.F(5), v.F(5), v.F(5), float.NaN, 20), "minLogVar", "NaN"),
+        Case("ReparameterizeBackward: dLogVar length mismatch", (b, v) => b.ReparameterizeBackward(v.F(5), v.F(5), v.F(5), v.F(5), v.F(6), -30, 20), "dLogVar|logVar|eps|dz|dMu", "dLogVar", "length 6"),
+        Case("ReparameterizeBackward: minLogVar > maxLogVar", (b, v) => b.ReparameterizeBackward(v.F(5), v.F(5), v.F(5), v.F(5), v.F(5), 1, 0.5f), "minLogVar", "minLogVar = 1", "maxLogVar = 0.5"),
+        Case("RandomNormal: output from another backend", (b, v) => b.RandomNormal(v.Foreign(8), 1, 0), "output", "belongs to backend"),
+        Case("RandomNormal: null view", (b, v) => b.RandomNormal(default, 1, 0), "output", "null view"),
+        DisposedCase("RandomNormal: output disposed", (b, v) => b.RandomNormal(v.Disposed(8), 1, 0), "output"),
+
+        // indexing (tableRows 4, count 3, cols 2)
+        Case("GatherRows: table too small", (b, v) => b.GatherRows(v.F(7), v.I(0, 1, 2), v.F(6), 4, 3, 2), "table", "length 7", "8"),
+        Case("GatherRows: indices too small", (b, v) => b.GatherRows(v.F(8), v.I(0, 1), v.F(6), 4, 3, 2), "indices", "length 2", "3"),
+        Case("GatherRows: output too small", (b, v) => b.GatherRows(v.F(8), v.I(0, 1, 2), v.F(5), 4, 3, 2), "output|rowsView", "length 5", "6"),
+        Case("GatherRows: negative cols", (b, v) => b.GatherRows(v.F(8), v.I(0, 1, 2), v.F(6), 4, 3, -2), "cols", "-2"),
+        Case("GatherRows: output overlaps table", (b, v) =>
+        {
+            var shared = v.F(12);
+            b.GatherRows(shared.Slice(0, 8), v.I(0, 1, 2), shared.Slice(4, 6), 4, 3, 2);
+        }, "table|output|rowsView", "overlaps"),
+        IndexCase("GatherRows: index = tableRows in the last position", (b, v) => b.GatherRows(v.F(8), v.I(0, 3, 4), v.F(6), 4, 3, 2), "indices", "indices[2]", "4"),
+        IndexCase("GatherRows: negative index in the last position", (b, v) => b.GatherRows(v.F(8), v.I(0, 3, -1), v.F(6), 4, 3, 2), "indices", "indices[2]", "-1"),
+        Case("ScatterAddRows: dTable too small", (b, v) => b.ScatterAddRows(v.F(6), v.I(0, 1, 2), v.F(7), 4, 3, 2), "dTable|table", "length 7", "8"),
+        Case("ScatterAddRows: dOutput too small", (b, v) => b.ScatterAddRows(v.F(5), v.I(0, 1, 2), v.F(8), 4, 3, 2), "dOutput|rowsView", "length 5", "6"),
+        Case("ScatterAddRows: negative count", (b, v) => b.ScatterAddRows(v.F(6), v.I(0, 1, 2), v.F(8), 4, -3, 2), "count", "-3"),
+        IndexCase("ScatterAddRows: index = tableRows in the last position", (b, v) => b.ScatterAddRows(v.F(6), v.I(2, 2, 4), v.F(8), 4, 3, 2), "indices", "indices[2]", "4"),
+        IndexCase("ScatterAddRows: negative index in the last position", (b, v) => b.ScatterAddRows(v.F(6), v.I(1, 0, -7), v.F(8), 4, 3, 2), "indices", "indices[2]", "-7"),
+        Case("NearestCode: x too small", (b, v) => b.NearestCode(v.F(5), v.F(8), v.I(0, 0, 0), v.F(3), 3, 4, 2), "x", "length 5", "6"),
+        Case("NearestCode: codebook too small", (b, v) => b.NearestCode(v.F(6), v.F(7), v.I(0, 0, 0), v.F(3), 3, 4, 2), "codebook", "length 7", "8"),
+        Case("NearestCode: indices too small", (b, v) => b.NearestCode(v.F(6), v.F(8), v.I(0, 0), v.F(3), 3, 4, 2), "indices", "length 2", "3"),
+        Case("NearestCode: distances too small", (b, v) => b.NearestCode(v.F(6), v.F(8), v.I(0, 0, 0), v.F(2), 3, 4, 2), "distances", "length 2", "3"),
+        Case("NearestCode: negative codes", (b, v) => b.NearestCode(v.F(6), v.F(8), v.I(0, 0, 0), v.F(3), 3, -4, 2), "codes|codebook", "-4"),
+
+        // optimizer
+        Case("AdamStep: gradients length mismatch", (b, v) => b.AdamStep(v.F(6), v.F(5), v.F(6), v.F(6), Adam, 1), "gradients|parameters", "length 5", "length 6"),
+        Case("AdamStep: m length mismatch", (b, v) => b.AdamStep(v.F(6), v.F(6), v.F(7), v.F(6), Adam, 1), "m|parameters", "length 7", "length 6"),
+        Case("AdamStep: v length mismatch", (b, v) => b.AdamStep(v.F(6), v.F(6), v.F(6), v.F(5), Adam, 1), "v|parameters", "length 5", "length 6"),
+        Case("AdamStep: step 0", (b, v) => b.AdamStep(v.F(6), v.F(6), v.F(6), v.F(6), Adam, 0), "step", "0"),
+        Case("AdamStep: negative step", (b, v) => b.AdamStep(v.F(6), v.F(6), v.F(6), v.F(6), Adam, -3), "step", "-3"),
+        Case("AdamStep: negative learning rate", (b, v) => b.AdamStep(v.F(6), v.F(6), v.F(6), v.F(6), Adam with { LearningRate = -1 }, 1), "LearningRate", "-1"),
+        Case("AdamStep: beta1 = 1", (b, v) => b.AdamStep(v.F(6), v.F(6), v.F(6), v.F(6), Adam with { Beta1 = 1 }, 1), "Beta1", "1"),
+        Case("AdamStep: epsilon 0", (b, v) => b.AdamStep(v.F(6), v.F(6), v.F(6), v.F(6), Adam with { Epsilon = 0 }, 1), "Epsilon", "0"),
+        Case("AdamStep: parameters overlap gradients", (b, v) =>
+        {
+            var shared = v.F(9);
+            b.AdamStep(shared.Slice(0, 6), shared.Slice(3, 6), v.F(6), v.F(6), Adam, 1);
+        }, "parameters|gradients", "overlaps"),
+        Case("AdamStep: v from another backend", (b, v) => b.AdamStep(v.F(6), v.F(6), v.F(6), v.Foreign(6), Adam, 1), "v", "belongs to backend"),
+        Case("GlobalNorm: empty result", (b, v) => b.GlobalNorm(v.F(5), v.F(0)), "result", "length 0"),
+        Case("GlobalNorm: x from another backend", (b, v) => b.GlobalNorm(v.Foreign(5), v.F(1)), "x", "belongs to backend"),
+        Case("ClipByNorm: empty norm", (b, v) => b.ClipByNorm(v.F(5), v.F(0), 1f), "norm", "length 0"),
+        Case("ClipByNorm: norm from another backend", (b, v) => b.ClipByNorm(v.F(5), v.Foreign(1), 1f), "norm", "belongs to backend"),
+        Case("AllFinite: empty result", (b, v) => b.AllFinite(v.F(5), v.I()), "result", "length 0"),
+        Case("AllFinite: x from another backend", (b, v) => b.AllFinite(v.Foreign(5), v.I(7)), "x", "belongs to backend"),
+    ];
+
+    public static TheoryData<string> CaseNames
+    {
+        get
+        {
+            var names = new TheoryData<string>();
+            foreach (var c in Cases) names.Add(c.Name);
+            return names;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseNames), MemberType = typeof(ArgumentValidationTests))]
+    public void Rejects_bad_arguments_before_writing_anything(string name)
+    {
+        var c = Cases.Single(x => x.Name == name);
+        if (c.ReadsIndexValues && !ChecksIndexValuesOnHost) return;
+        using var backend = CreateBackend();
+        using var views = new ValidationViews(backend, CreateBackend);
+
+        var error = Record.Exception(() => c.Call(backend, views));
+
+        if (error is null) throw new XunitException($"{name}: no exception.");
+        if (c.Disposed)
+        {
+            if (error is not ObjectDisposedException disposed)
+                throw new XunitException($"{name}: want ObjectDisposedException, got {error.GetType().Name}: {error.Message}");
+            AssertNames(name, c.Param, disposed.ObjectName, disposed.Message);
+        }
+        else
+        {
+            if (error is not ArgumentException argument)
+                throw new XunitException($"{name}: want ArgumentException, got {error.GetType().Name}: {error.Message}");
+            AssertNames(name, c.Param, argument.ParamName, argument.Message);
+            foreach (string fragment in c.Fragments)
+            {
+                if (!ContainsWord(argument.Message, fragment))
+                    throw new XunitException($"{name}: the message should contain '{fragment}': {argument.Message}");
+            }
+        }
+        views.AssertUnchanged();
+    }
+
+    [Fact]
+    public void Case_names_are_unique()
+    {
+        var seen = new HashSet<string>();
+        foreach (var c in Cases) Assert.True(seen.Add(c.Name), $"duplicate case name '{c.Name}'");
+    }
+
+    /// <summary>ParamName equals one of the '|'-separated names, or is an expression containing one as a word.</summary>
+    static void AssertNames(string caseName, string expected, string? paramName, string message)
+    {
+        var alternatives = expected.Split('|');
+        var tokens = Regex.Split(paramName ?? "", "[^A-Za-z0-9_]+");
+        foreach (string name in alternatives)
+        {
+            if (name == paramName || tokens.Contains(name)) return;
+        }
+        throw new XunitException($"{caseName}: ParamName '{paramName}' names none of {expected}; message: {message}");
+    }
+
+    static bool ContainsWord(string text, string fragment) =>
+        Regex.IsMatch(text, "(?<![A-Za-z0-9_])" + Regex.Escape(fragment) + "(?![A-Za-z0-9_])");
+}
+
+public sealed class CpuBackendArgumentValidationTests : ArgumentValidationTests
+{
+    protected override IComputeBackend CreateBackend() => new CpuBackend(threads: 2);
+}
+
+public sealed class ReferenceBackendArgumentValidationTests : ArgumentValidationTests
+{
+    protected override IComputeBackend CreateBackend() => new ReferenceBackend();
+}
