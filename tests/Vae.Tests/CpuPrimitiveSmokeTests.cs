@@ -8,6 +8,7 @@ using Xunit;
 
 namespace Vae.Tests;
 
+[Collection(nameof(AllocationCollection))]   // runs alone: its allocation checks must not see other tests' garbage collections
 public sealed class CpuPrimitiveSmokeTests : IDisposable
 {
     static readonly int[] Lengths = [0, 1, 15, 16, 17, 63, 64, 65, 1000, 40_000, 100_003, 300_007];
@@ -739,13 +740,23 @@ public sealed class CpuPrimitiveSmokeTests : IDisposable
         return outputs.ToArray();
     }
 
-    /// <summary>Calls step 50 times to warm up (JIT tiers, pool threads), then asserts that 10 more calls allocate nothing.</summary>
+    /// <summary>
+    /// Calls step 50 times to warm up (JIT tiers, pool threads), then asserts that 10 more calls allocate nothing on the
+    /// calling thread, in at least one of three measurements: a garbage collection started by another thread during a
+    /// measurement can shift this thread's counter by a few hundred bytes without any allocation (seen here), while an
+    /// allocation in the primitives shows in every measurement.
+    /// </summary>
     static void AssertNoAllocationAfterWarmUp(Action step)
     {
         for (int i = 0; i < 50; i++) step();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++) step();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        long fewest = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && fewest != 0; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++) step();
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, fewest);
     }
 
     [Fact]

@@ -5,6 +5,8 @@
 // Each Run is a generation. Items are claimed with a compare-and-swap on one 64-bit word holding
 // (generation, next item), so a worker that wakes late can never take an item of a later run, and Run returns as
 // soon as every item has COMPLETED: it never waits for a descheduled worker that has nothing left to do.
+// No Monitor is used: an inflated lock allocates on first contention, so callers are serialized by an interlocked flag
+// and idle workers sleep on their own AutoResetEvent, woken by the caller only when they announced that they sleep.
 using System.Runtime.ExceptionServices;
 
 namespace Vae.Cpu.Threading;
@@ -17,8 +19,9 @@ public sealed unsafe class WorkerPool : IDisposable
     [ThreadStatic] static bool insideWork;
 
     readonly Thread[] workers;
-    readonly object gate = new();
-    readonly object runLock = new();
+    readonly AutoResetEvent[] wake;
+    readonly int[] sleeping;   // 1 while worker i may be blocked on wake[i]
+    int running;               // 1 while a Run is in progress (serializes callers from different threads)
     long claim;              // (generation << 32) | next item of the current run
     int completed;           // items of the current run that have finished
     int itemCount;
@@ -33,10 +36,13 @@ public sealed unsafe class WorkerPool : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(threadCount, 1);
         ThreadCount = threadCount;
         workers = new Thread[threadCount - 1];
+        wake = new AutoResetEvent[workers.Length];
+        sleeping = new int[workers.Length];
         for (int i = 0; i < workers.Length; i++)
         {
+            wake[i] = new AutoResetEvent(false);
             workers[i] = new Thread(WorkerLoop) { IsBackground = true, Name = $"vae-worker-{i + 1}" };
-            workers[i].Start();
+            workers[i].Start(i);
         }
     }
 
@@ -68,7 +74,9 @@ public sealed unsafe class WorkerPool : IDisposable
             return;
         }
         ObjectDisposedException.ThrowIf(disposed, this);
-        lock (runLock)
+        var waitForTurn = new SpinWait();
+        while (Interlocked.CompareExchange(ref running, 1, 0) != 0) waitForTurn.SpinOnce();
+        try
         {
             body = work;
             context = workContext;
@@ -76,12 +84,19 @@ public sealed unsafe class WorkerPool : IDisposable
             failure = null;
             Volatile.Write(ref completed, 0);
             int generation = Generation(Volatile.Read(ref claim)) + 1;
-            Volatile.Write(ref claim, (long)generation << 32);   // publishes body, context and count to the workers
-            lock (gate) Monitor.PulseAll(gate);
+            // Full fence: publishes body, context and count, and orders the new generation before reading the sleep flags
+            // (a worker sets its flag with a full fence before re-reading the generation, so no wake-up is lost).
+            Interlocked.Exchange(ref claim, (long)generation << 32);
+            for (int w = 0; w < wake.Length; w++)
+                if (Volatile.Read(ref sleeping[w]) != 0) wake[w].Set();
             Execute(generation);
             var spinner = new SpinWait();
             while (Volatile.Read(ref completed) != count) spinner.SpinOnce(sleep1Threshold: -1);
             failure?.Throw();
+        }
+        finally
+        {
+            Volatile.Write(ref running, 0);
         }
     }
 
@@ -120,8 +135,9 @@ public sealed unsafe class WorkerPool : IDisposable
         }
     }
 
-    void WorkerLoop()
+    void WorkerLoop(object? state)
     {
+        int index = (int)state!;
         int seen = 0;
         while (true)
         {
@@ -129,10 +145,9 @@ public sealed unsafe class WorkerPool : IDisposable
             while (Generation(Volatile.Read(ref claim)) == seen && !disposed && spins++ < SpinIterations) Thread.SpinWait(20);
             if (Generation(Volatile.Read(ref claim)) == seen && !disposed)
             {
-                lock (gate)
-                {
-                    while (Generation(Volatile.Read(ref claim)) == seen && !disposed) Monitor.Wait(gate);
-                }
+                Interlocked.Exchange(ref sleeping[index], 1);
+                while (Generation(Volatile.Read(ref claim)) == seen && !disposed) wake[index].WaitOne();
+                Volatile.Write(ref sleeping[index], 0);
             }
             if (disposed) return;
             seen = Generation(Volatile.Read(ref claim));
@@ -144,7 +159,8 @@ public sealed unsafe class WorkerPool : IDisposable
     {
         if (disposed) return;
         disposed = true;
-        lock (gate) Monitor.PulseAll(gate);
+        foreach (var e in wake) e.Set();
         foreach (var t in workers) t.Join();
+        foreach (var e in wake) e.Dispose();
     }
 }
