@@ -1,133 +1,614 @@
-// Argument validation shared by every backend, one method per primitive family, so that all backends reject the same
-// calls with the same messages before writing anything. Messages name the argument, its length and the shape asked for.
+// Argument validation shared by every backend: one public method per primitive of IComputeBackend, named like it and
+// taking the backend followed by the primitive's own arguments in the same order, so that every backend (CPU, reference,
+// CUDA) starts each primitive with the same one-line call and rejects exactly the same calls with the same messages
+// before anything is written. Each method does every check that needs no buffer contents: ownership, disposed and null
+// views, sizes, lengths against shapes, scalar results, enum values and settings, and the overlap rule of the
+// conventions in IComputeBackend.cs. Messages and ParamName use the interface's argument names.
+// Checks that read buffer contents (indices, class targets) are separate (IndexInRange, CrossEntropyTarget): host
+// backends call them after the shape checks and before writing; a device backend cannot read its buffers cheaply.
+// Passing checks allocate nothing: message strings are built only on the throwing paths.
 using System.Runtime.CompilerServices;
 
 namespace Vae;
 
 public static class BackendChecks
 {
+    // ---------------------------------------------------------------- linear algebra
+
+    /// <summary>a, b and c hold op(a) (m, k), op(b) (k, n) and c (m, n); c is disjoint from a and b.</summary>
+    public static void Gemm(IComputeBackend backend, bool transA, bool transB, int m, int n, int k, DeviceSpan<float> a, DeviceSpan<float> b, DeviceSpan<float> c)
+    {
+        NonNegative(m, nameof(m)); NonNegative(n, nameof(n)); NonNegative(k, nameof(k));
+        if (transA) Matrix(backend, a, k, m, nameof(a)); else Matrix(backend, a, m, k, nameof(a));
+        if (transB) Matrix(backend, b, n, k, nameof(b)); else Matrix(backend, b, k, n, nameof(b));
+        Matrix(backend, c, m, n, nameof(c));
+        Disjoint(c, m * n, a, m * k, nameof(c), nameof(a));
+        Disjoint(c, m * n, b, k * n, nameof(c), nameof(b));
+    }
+
+    /// <summary>x (rows, cols), bias (cols), disjoint.</summary>
+    public static void BiasAdd(IComputeBackend backend, DeviceSpan<float> x, DeviceSpan<float> bias, int rows, int cols)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, x, rows, cols, nameof(x));
+        Vector(backend, bias, cols, nameof(bias));
+        Disjoint(x, rows * cols, bias, cols, nameof(x), nameof(bias));
+    }
+
+    /// <summary>dy (rows, cols), dBias (cols), disjoint.</summary>
+    public static void BiasGradient(IComputeBackend backend, DeviceSpan<float> dy, DeviceSpan<float> dBias, int rows, int cols)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, dy, rows, cols, nameof(dy));
+        Vector(backend, dBias, cols, nameof(dBias));
+        Disjoint(dBias, cols, dy, rows * cols, nameof(dBias), nameof(dy));
+    }
+
+    // ---------------------------------------------------------------- elementwise
+
+    /// <summary>Equal lengths; destination identical to or disjoint from source.</summary>
+    public static void Copy(IComputeBackend backend, DeviceSpan<float> source, DeviceSpan<float> destination)
+    {
+        SameLength(backend, source, destination, nameof(source), nameof(destination));
+        IdenticalOrDisjoint(destination, source, source.Length, nameof(destination), nameof(source));
+    }
+
+    /// <summary>x is an owned view; any value is accepted.</summary>
+    public static void Fill(IComputeBackend backend, DeviceSpan<float> x, float value) => Owned(backend, x, nameof(x));
+
+    /// <summary>x is an owned view; any alpha is accepted.</summary>
+    public static void Scale(IComputeBackend backend, DeviceSpan<float> x, float alpha) => Owned(backend, x, nameof(x));
+
+    /// <summary>Equal lengths; y identical to (y += alpha y) or disjoint from x.</summary>
+    public static void Axpy(IComputeBackend backend, float alpha, DeviceSpan<float> x, DeviceSpan<float> y)
+    {
+        SameLength(backend, x, y, nameof(x), nameof(y));
+        IdenticalOrDisjoint(y, x, x.Length, nameof(y), nameof(x));
+    }
+
+    /// <summary>a (rows, colsA), b (rows, colsB), output (rows, colsA + colsB) disjoint from a and b.</summary>
+    public static void Concat(IComputeBackend backend, DeviceSpan<float> a, DeviceSpan<float> b, DeviceSpan<float> output, int rows, int colsA, int colsB)
+    {
+        int cols = JoinedColumns(rows, colsA, colsB);
+        Matrix(backend, a, rows, colsA, nameof(a));
+        Matrix(backend, b, rows, colsB, nameof(b));
+        Matrix(backend, output, rows, cols, nameof(output));
+        Disjoint(output, rows * cols, a, rows * colsA, nameof(output), nameof(a));
+        Disjoint(output, rows * cols, b, rows * colsB, nameof(output), nameof(b));
+    }
+
+    /// <summary>input (rows, colsA + colsB), a (rows, colsA), b (rows, colsB); a, b and input pairwise disjoint.</summary>
+    public static void Split(IComputeBackend backend, DeviceSpan<float> input, DeviceSpan<float> a, DeviceSpan<float> b, int rows, int colsA, int colsB)
+    {
+        int cols = JoinedColumns(rows, colsA, colsB);
+        Matrix(backend, input, rows, cols, nameof(input));
+        Matrix(backend, a, rows, colsA, nameof(a));
+        Matrix(backend, b, rows, colsB, nameof(b));
+        Disjoint(a, rows * colsA, b, rows * colsB, nameof(a), nameof(b));
+        Disjoint(a, rows * colsA, input, rows * cols, nameof(a), nameof(input));
+        Disjoint(b, rows * colsB, input, rows * cols, nameof(b), nameof(input));
+    }
+
+    /// <summary>x owned; result holds at least one element and is disjoint from x.</summary>
+    public static void Sum(IComputeBackend backend, DeviceSpan<float> x, DeviceSpan<float> result)
+    {
+        Owned(backend, x, nameof(x));
+        Scalar(backend, result, nameof(result));
+        Disjoint(result, 1, x, x.Length, nameof(result), nameof(x));
+    }
+
+    // ---------------------------------------------------------------- activations
+
+    /// <summary>f is defined; equal lengths; y identical to or disjoint from x.</summary>
+    public static void ActivationForward(IComputeBackend backend, Activation f, DeviceSpan<float> x, DeviceSpan<float> y, float slope = 0.01f)
+    {
+        KnownActivation(f);
+        SameLength(backend, x, y, nameof(x), nameof(y));
+        IdenticalOrDisjoint(y, x, x.Length, nameof(y), nameof(x));
+    }
+
+    /// <summary>
+    /// f is defined; dy, dx and the input f reads (x for Relu, LeakyRelu, Softplus; y for Tanh, Sigmoid) have equal
+    /// lengths; the input f does not read may be the null view, else it has that length too. dx is identical to or
+    /// disjoint from each of dy, x and y.
+    /// </summary>
+    public static void ActivationBackward(IComputeBackend backend, Activation f, DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> dy, DeviceSpan<float> dx, float slope = 0.01f)
+    {
+        KnownActivation(f);
+        Owned(backend, dy, nameof(dy));
+        if (ActivationBackwardReadsOutput(f))
+        {
+            if (!x.IsNull) SameLength(backend, dy, x, nameof(dy), nameof(x));
+            SameLength(backend, dy, y, nameof(dy), nameof(y));
+        }
+        else
+        {
+            SameLength(backend, dy, x, nameof(dy), nameof(x));
+            if (!y.IsNull) SameLength(backend, dy, y, nameof(dy), nameof(y));
+        }
+        SameLength(backend, dy, dx, nameof(dy), nameof(dx));
+        int n = dy.Length;
+        IdenticalOrDisjoint(dx, dy, n, nameof(dx), nameof(dy));
+        IdenticalOrDisjoint(dx, x, n, nameof(dx), nameof(x));
+        IdenticalOrDisjoint(dx, y, n, nameof(dx), nameof(y));
+    }
+
+    /// <summary>True when ActivationBackward of f reads the forward's output y (Tanh, Sigmoid); else it reads x.</summary>
+    public static bool ActivationBackwardReadsOutput(Activation f) => f is Activation.Tanh or Activation.Sigmoid;
+
+    // ---------------------------------------------------------------- losses
+
+    /// <summary>logits, targets (rows, cols); perSample (rows) and total (1 or null) disjoint from everything else.</summary>
+    public static void BceWithLogitsForward(IComputeBackend backend, DeviceSpan<float> logits, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, logits, rows, cols, nameof(logits));
+        Matrix(backend, targets, rows, cols, nameof(targets));
+        LossOutputs(backend, perSample, total, rows);
+        LossOutputsDisjoint(perSample, total, rows, logits, rows * cols, nameof(logits));
+        LossOutputsDisjoint(perSample, total, rows, targets, rows * cols, nameof(targets));
+    }
+
+    /// <summary>All (rows, cols); dLogits identical to or disjoint from logits and targets.</summary>
+    public static void BceWithLogitsBackward(IComputeBackend backend, DeviceSpan<float> logits, DeviceSpan<float> targets, DeviceSpan<float> dLogits, int rows, int cols, float scale)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, logits, rows, cols, nameof(logits));
+        Matrix(backend, targets, rows, cols, nameof(targets));
+        Matrix(backend, dLogits, rows, cols, nameof(dLogits));
+        int n = rows * cols;
+        IdenticalOrDisjoint(dLogits, logits, n, nameof(dLogits), nameof(logits));
+        IdenticalOrDisjoint(dLogits, targets, n, nameof(dLogits), nameof(targets));
+    }
+
+    /// <summary>prediction, targets (rows, cols); perSample (rows) and total (1 or null) disjoint from everything else.</summary>
+    public static void MseForward(IComputeBackend backend, DeviceSpan<float> prediction, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, prediction, rows, cols, nameof(prediction));
+        Matrix(backend, targets, rows, cols, nameof(targets));
+        LossOutputs(backend, perSample, total, rows);
+        LossOutputsDisjoint(perSample, total, rows, prediction, rows * cols, nameof(prediction));
+        LossOutputsDisjoint(perSample, total, rows, targets, rows * cols, nameof(targets));
+    }
+
+    /// <summary>All (rows, cols); dPrediction identical to or disjoint from prediction and targets.</summary>
+    public static void MseBackward(IComputeBackend backend, DeviceSpan<float> prediction, DeviceSpan<float> targets, DeviceSpan<float> dPrediction, int rows, int cols, float scale)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, prediction, rows, cols, nameof(prediction));
+        Matrix(backend, targets, rows, cols, nameof(targets));
+        Matrix(backend, dPrediction, rows, cols, nameof(dPrediction));
+        int n = rows * cols;
+        IdenticalOrDisjoint(dPrediction, prediction, n, nameof(dPrediction), nameof(prediction));
+        IdenticalOrDisjoint(dPrediction, targets, n, nameof(dPrediction), nameof(targets));
+    }
+
+    /// <summary>mean, logVar, targets (rows, cols); perSample (rows) and total (1 or null) disjoint from everything else.</summary>
+    public static void GaussianNllForward(IComputeBackend backend, DeviceSpan<float> mean, DeviceSpan<float> logVar, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, mean, rows, cols, nameof(mean));
+        Matrix(backend, logVar, rows, cols, nameof(logVar));
+        Matrix(backend, targets, rows, cols, nameof(targets));
+        LossOutputs(backend, perSample, total, rows);
+        int n = rows * cols;
+        LossOutputsDisjoint(perSample, total, rows, mean, n, nameof(mean));
+        LossOutputsDisjoint(perSample, total, rows, logVar, n, nameof(logVar));
+        LossOutputsDisjoint(perSample, total, rows, targets, n, nameof(targets));
+    }
+
+    /// <summary>All (rows, cols); dMean and dLogVar disjoint, each identical to or disjoint from mean, logVar and targets.</summary>
+    public static void GaussianNllBackward(IComputeBackend backend, DeviceSpan<float> mean, DeviceSpan<float> logVar, DeviceSpan<float> targets,
+        DeviceSpan<float> dMean, DeviceSpan<float> dLogVar, int rows, int cols, float scale)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, mean, rows, cols, nameof(mean));
+        Matrix(backend, logVar, rows, cols, nameof(logVar));
+        Matrix(backend, targets, rows, cols, nameof(targets));
+        Matrix(backend, dMean, rows, cols, nameof(dMean));
+        Matrix(backend, dLogVar, rows, cols, nameof(dLogVar));
+        int n = rows * cols;
+        Disjoint(dMean, n, dLogVar, n, nameof(dMean), nameof(dLogVar));
+        IdenticalOrDisjoint(dMean, mean, n, nameof(dMean), nameof(mean));
+        IdenticalOrDisjoint(dMean, logVar, n, nameof(dMean), nameof(logVar));
+        IdenticalOrDisjoint(dMean, targets, n, nameof(dMean), nameof(targets));
+        IdenticalOrDisjoint(dLogVar, mean, n, nameof(dLogVar), nameof(mean));
+        IdenticalOrDisjoint(dLogVar, logVar, n, nameof(dLogVar), nameof(logVar));
+        IdenticalOrDisjoint(dLogVar, targets, n, nameof(dLogVar), nameof(targets));
+    }
+
+    /// <summary>
+    /// logits (rows, classes), targets (rows); perSample (rows) and total (1 or null) disjoint from everything else.
+    /// The target values are checked separately (<see cref="CrossEntropyTarget"/>).
+    /// </summary>
+    public static void CrossEntropyForward(IComputeBackend backend, DeviceSpan<float> logits, DeviceSpan<int> targets, DeviceSpan<float> perSample, DeviceSpan<float> total,
+        int rows, int classes, int ignoreIndex)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(classes, nameof(classes));
+        Matrix(backend, logits, rows, classes, nameof(logits));
+        Vector(backend, targets, rows, nameof(targets));
+        LossOutputs(backend, perSample, total, rows);
+        LossOutputsDisjoint(perSample, total, rows, logits, rows * classes, nameof(logits));
+        LossOutputsDisjoint(perSample, total, rows, targets, rows, nameof(targets));
+    }
+
+    /// <summary>
+    /// logits, dLogits (rows, classes), targets (rows); dLogits identical to or disjoint from logits, disjoint from targets.
+    /// The target values are checked separately (<see cref="CrossEntropyTarget"/>).
+    /// </summary>
+    public static void CrossEntropyBackward(IComputeBackend backend, DeviceSpan<float> logits, DeviceSpan<int> targets, DeviceSpan<float> dLogits,
+        int rows, int classes, int ignoreIndex, float scale)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(classes, nameof(classes));
+        Matrix(backend, logits, rows, classes, nameof(logits));
+        Vector(backend, targets, rows, nameof(targets));
+        Matrix(backend, dLogits, rows, classes, nameof(dLogits));
+        int n = rows * classes;
+        IdenticalOrDisjoint(dLogits, logits, n, nameof(dLogits), nameof(logits));
+        Disjoint(dLogits, n, targets, rows, nameof(dLogits), nameof(targets));
+    }
+
+    /// <summary>mu, logVar (rows, cols); perSample (rows) and total (1 or null) disjoint from everything else.</summary>
+    public static void KlStandardNormalForward(IComputeBackend backend, DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, mu, rows, cols, nameof(mu));
+        Matrix(backend, logVar, rows, cols, nameof(logVar));
+        LossOutputs(backend, perSample, total, rows);
+        LossOutputsDisjoint(perSample, total, rows, mu, rows * cols, nameof(mu));
+        LossOutputsDisjoint(perSample, total, rows, logVar, rows * cols, nameof(logVar));
+    }
+
+    /// <summary>All (rows, cols); dMu and dLogVar disjoint, each identical to or disjoint from mu and logVar.</summary>
+    public static void KlStandardNormalBackward(IComputeBackend backend, DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar,
+        int rows, int cols, float scale)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, mu, rows, cols, nameof(mu));
+        Matrix(backend, logVar, rows, cols, nameof(logVar));
+        Matrix(backend, dMu, rows, cols, nameof(dMu));
+        Matrix(backend, dLogVar, rows, cols, nameof(dLogVar));
+        int n = rows * cols;
+        Disjoint(dMu, n, dLogVar, n, nameof(dMu), nameof(dLogVar));
+        IdenticalOrDisjoint(dMu, mu, n, nameof(dMu), nameof(mu));
+        IdenticalOrDisjoint(dMu, logVar, n, nameof(dMu), nameof(logVar));
+        IdenticalOrDisjoint(dLogVar, mu, n, nameof(dLogVar), nameof(mu));
+        IdenticalOrDisjoint(dLogVar, logVar, n, nameof(dLogVar), nameof(logVar));
+    }
+
+    /// <summary>muQ, logVarQ, muP, logVarP (rows, cols); perSample (rows) and total (1 or null) disjoint from everything else.</summary>
+    public static void KlGaussianForward(IComputeBackend backend, DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP,
+        DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, muQ, rows, cols, nameof(muQ));
+        Matrix(backend, logVarQ, rows, cols, nameof(logVarQ));
+        Matrix(backend, muP, rows, cols, nameof(muP));
+        Matrix(backend, logVarP, rows, cols, nameof(logVarP));
+        LossOutputs(backend, perSample, total, rows);
+        int n = rows * cols;
+        LossOutputsDisjoint(perSample, total, rows, muQ, n, nameof(muQ));
+        LossOutputsDisjoint(perSample, total, rows, logVarQ, n, nameof(logVarQ));
+        LossOutputsDisjoint(perSample, total, rows, muP, n, nameof(muP));
+        LossOutputsDisjoint(perSample, total, rows, logVarP, n, nameof(logVarP));
+    }
+
+    /// <summary>All (rows, cols); the four gradients pairwise disjoint, each identical to or disjoint from each input.</summary>
+    public static void KlGaussianBackward(IComputeBackend backend, DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP,
+        DeviceSpan<float> dMuQ, DeviceSpan<float> dLogVarQ, DeviceSpan<float> dMuP, DeviceSpan<float> dLogVarP, int rows, int cols, float scale)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, muQ, rows, cols, nameof(muQ));
+        Matrix(backend, logVarQ, rows, cols, nameof(logVarQ));
+        Matrix(backend, muP, rows, cols, nameof(muP));
+        Matrix(backend, logVarP, rows, cols, nameof(logVarP));
+        Matrix(backend, dMuQ, rows, cols, nameof(dMuQ));
+        Matrix(backend, dLogVarQ, rows, cols, nameof(dLogVarQ));
+        Matrix(backend, dMuP, rows, cols, nameof(dMuP));
+        Matrix(backend, dLogVarP, rows, cols, nameof(dLogVarP));
+        int n = rows * cols;
+        Disjoint(dMuQ, n, dLogVarQ, n, nameof(dMuQ), nameof(dLogVarQ));
+        Disjoint(dMuQ, n, dMuP, n, nameof(dMuQ), nameof(dMuP));
+        Disjoint(dMuQ, n, dLogVarP, n, nameof(dMuQ), nameof(dLogVarP));
+        Disjoint(dLogVarQ, n, dMuP, n, nameof(dLogVarQ), nameof(dMuP));
+        Disjoint(dLogVarQ, n, dLogVarP, n, nameof(dLogVarQ), nameof(dLogVarP));
+        Disjoint(dMuP, n, dLogVarP, n, nameof(dMuP), nameof(dLogVarP));
+        GradientOfFourInputs(dMuQ, n, nameof(dMuQ), muQ, logVarQ, muP, logVarP);
+        GradientOfFourInputs(dLogVarQ, n, nameof(dLogVarQ), muQ, logVarQ, muP, logVarP);
+        GradientOfFourInputs(dMuP, n, nameof(dMuP), muQ, logVarQ, muP, logVarP);
+        GradientOfFourInputs(dLogVarP, n, nameof(dLogVarP), muQ, logVarQ, muP, logVarP);
+    }
+
+    // ---------------------------------------------------------------- reparameterization and randomness
+
+    /// <summary>Equal lengths; minLogVar &lt;= maxLogVar (not NaN); z identical to or disjoint from mu, logVar and eps.</summary>
+    public static void ReparameterizeForward(IComputeBackend backend, DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> z,
+        float minLogVar, float maxLogVar)
+    {
+        Owned(backend, mu, nameof(mu));
+        SameLength(backend, mu, logVar, nameof(mu), nameof(logVar));
+        SameLength(backend, mu, eps, nameof(mu), nameof(eps));
+        SameLength(backend, mu, z, nameof(mu), nameof(z));
+        LogVarClamp(minLogVar, maxLogVar);
+        int n = mu.Length;
+        IdenticalOrDisjoint(z, mu, n, nameof(z), nameof(mu));
+        IdenticalOrDisjoint(z, logVar, n, nameof(z), nameof(logVar));
+        IdenticalOrDisjoint(z, eps, n, nameof(z), nameof(eps));
+    }
+
+    /// <summary>
+    /// Equal lengths; minLogVar &lt;= maxLogVar (not NaN); dMu and dLogVar disjoint, each identical to or disjoint from
+    /// logVar, eps and dz.
+    /// </summary>
+    public static void ReparameterizeBackward(IComputeBackend backend, DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> dz,
+        DeviceSpan<float> dMu, DeviceSpan<float> dLogVar, float minLogVar, float maxLogVar)
+    {
+        Owned(backend, logVar, nameof(logVar));
+        SameLength(backend, logVar, eps, nameof(logVar), nameof(eps));
+        SameLength(backend, logVar, dz, nameof(logVar), nameof(dz));
+        SameLength(backend, logVar, dMu, nameof(logVar), nameof(dMu));
+        SameLength(backend, logVar, dLogVar, nameof(logVar), nameof(dLogVar));
+        LogVarClamp(minLogVar, maxLogVar);
+        int n = logVar.Length;
+        Disjoint(dMu, n, dLogVar, n, nameof(dMu), nameof(dLogVar));
+        IdenticalOrDisjoint(dMu, logVar, n, nameof(dMu), nameof(logVar));
+        IdenticalOrDisjoint(dMu, eps, n, nameof(dMu), nameof(eps));
+        IdenticalOrDisjoint(dMu, dz, n, nameof(dMu), nameof(dz));
+        IdenticalOrDisjoint(dLogVar, logVar, n, nameof(dLogVar), nameof(logVar));
+        IdenticalOrDisjoint(dLogVar, eps, n, nameof(dLogVar), nameof(eps));
+        IdenticalOrDisjoint(dLogVar, dz, n, nameof(dLogVar), nameof(dz));
+    }
+
+    /// <summary>output is an owned view; every seed and offset is valid (indices wrap modulo 2^64).</summary>
+    public static void RandomNormal(IComputeBackend backend, DeviceSpan<float> output, ulong seed, ulong offset) => Owned(backend, output, nameof(output));
+
+    // ---------------------------------------------------------------- indexing
+
+    /// <summary>
+    /// table (tableRows, cols), indices (count), output (count, cols) disjoint from table and indices.
+    /// The index values are checked separately (<see cref="IndexInRange"/>).
+    /// </summary>
+    public static void GatherRows(IComputeBackend backend, DeviceSpan<float> table, DeviceSpan<int> indices, DeviceSpan<float> output, int tableRows, int count, int cols)
+    {
+        NonNegative(tableRows, nameof(tableRows)); NonNegative(count, nameof(count)); NonNegative(cols, nameof(cols));
+        Matrix(backend, table, tableRows, cols, nameof(table));
+        Vector(backend, indices, count, nameof(indices));
+        Matrix(backend, output, count, cols, nameof(output));
+        Disjoint(output, count * cols, table, tableRows * cols, nameof(output), nameof(table));
+        Disjoint(output, count * cols, indices, count, nameof(output), nameof(indices));
+    }
+
+    /// <summary>
+    /// dOutput (count, cols), indices (count), dTable (tableRows, cols) disjoint from dOutput and indices.
+    /// The index values are checked separately (<see cref="IndexInRange"/>).
+    /// </summary>
+    public static void ScatterAddRows(IComputeBackend backend, DeviceSpan<float> dOutput, DeviceSpan<int> indices, DeviceSpan<float> dTable, int tableRows, int count, int cols)
+    {
+        NonNegative(tableRows, nameof(tableRows)); NonNegative(count, nameof(count)); NonNegative(cols, nameof(cols));
+        Matrix(backend, dOutput, count, cols, nameof(dOutput));
+        Vector(backend, indices, count, nameof(indices));
+        Matrix(backend, dTable, tableRows, cols, nameof(dTable));
+        Disjoint(dTable, tableRows * cols, dOutput, count * cols, nameof(dTable), nameof(dOutput));
+        Disjoint(dTable, tableRows * cols, indices, count, nameof(dTable), nameof(indices));
+    }
+
+    /// <summary>
+    /// x (rows, cols), codebook (codes, cols) with codes &gt; 0 unless rows = 0, indices and distances (rows); indices
+    /// and distances disjoint from each other and from x and codebook.
+    /// </summary>
+    public static void NearestCode(IComputeBackend backend, DeviceSpan<float> x, DeviceSpan<float> codebook, DeviceSpan<int> indices, DeviceSpan<float> distances,
+        int rows, int codes, int cols)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(codes, nameof(codes)); NonNegative(cols, nameof(cols));
+        if (codes == 0 && rows > 0)
+            throw new ArgumentOutOfRangeException(nameof(codes), codes, $"codes = 0: NearestCode needs at least one code in the codebook for {rows} rows.");
+        Matrix(backend, x, rows, cols, nameof(x));
+        Matrix(backend, codebook, codes, cols, nameof(codebook));
+        Vector(backend, indices, rows, nameof(indices));
+        Vector(backend, distances, rows, nameof(distances));
+        Disjoint(indices, rows, distances, rows, nameof(indices), nameof(distances));
+        Disjoint(indices, rows, x, rows * cols, nameof(indices), nameof(x));
+        Disjoint(indices, rows, codebook, codes * cols, nameof(indices), nameof(codebook));
+        Disjoint(distances, rows, x, rows * cols, nameof(distances), nameof(x));
+        Disjoint(distances, rows, codebook, codes * cols, nameof(distances), nameof(codebook));
+    }
+
+    // ---------------------------------------------------------------- optimizer
+
+    /// <summary>Equal lengths, the four views pairwise disjoint, valid settings, step &gt;= 1.</summary>
+    public static void AdamStep(IComputeBackend backend, DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v,
+        AdamSettings settings, int step)
+    {
+        Owned(backend, parameters, nameof(parameters));
+        SameLength(backend, parameters, gradients, nameof(parameters), nameof(gradients));
+        SameLength(backend, parameters, m, nameof(parameters), nameof(m));
+        SameLength(backend, parameters, v, nameof(parameters), nameof(v));
+        int n = parameters.Length;
+        Disjoint(parameters, n, gradients, n, nameof(parameters), nameof(gradients));
+        Disjoint(parameters, n, m, n, nameof(parameters), nameof(m));
+        Disjoint(parameters, n, v, n, nameof(parameters), nameof(v));
+        Disjoint(m, n, gradients, n, nameof(m), nameof(gradients));
+        Disjoint(m, n, v, n, nameof(m), nameof(v));
+        Disjoint(v, n, gradients, n, nameof(v), nameof(gradients));
+        settings.Validate();
+        if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), step, $"step = {step}: Adam steps count from 1.");
+    }
+
+    /// <summary>x owned; result holds at least one element and is disjoint from x.</summary>
+    public static void GlobalNorm(IComputeBackend backend, DeviceSpan<float> x, DeviceSpan<float> result)
+    {
+        Owned(backend, x, nameof(x));
+        Scalar(backend, result, nameof(result));
+        Disjoint(result, 1, x, x.Length, nameof(result), nameof(x));
+    }
+
+    /// <summary>x owned; norm holds at least one element and is disjoint from x; maxNorm finite and &gt; 0.</summary>
+    public static void ClipByNorm(IComputeBackend backend, DeviceSpan<float> x, DeviceSpan<float> norm, float maxNorm)
+    {
+        Owned(backend, x, nameof(x));
+        Scalar(backend, norm, nameof(norm));
+        if (!(maxNorm > 0 && float.IsFinite(maxNorm)))
+            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, $"maxNorm = {maxNorm} must be finite and > 0.");
+        Disjoint(x, x.Length, norm, 1, nameof(x), nameof(norm));
+    }
+
+    /// <summary>x owned; result holds at least one element and is disjoint from x.</summary>
+    public static void AllFinite(IComputeBackend backend, DeviceSpan<float> x, DeviceSpan<int> result)
+    {
+        Owned(backend, x, nameof(x));
+        Scalar(backend, result, nameof(result));
+        Disjoint(result, 1, x, x.Length, nameof(result), nameof(x));
+    }
+
+    // ---------------------------------------------------------------- checks of buffer contents (host backends)
+
+    /// <summary>Every index is in [0, tableRows) (GatherRows, ScatterAddRows); reads host memory, so host backends only.</summary>
+    public static void IndexInRange(ReadOnlySpan<int> indices, int tableRows)
+    {
+        for (int i = 0; i < indices.Length; i++)
+        {
+            int index = indices[i];
+            if ((uint)index >= (uint)tableRows)
+                throw new ArgumentOutOfRangeException(nameof(indices), index, $"indices[{i}] = {index} is outside [0, {tableRows}).");
+        }
+    }
+
+    /// <summary>Every target is a class in [0, classes) or ignoreIndex (cross-entropy); reads host memory, so host backends only.</summary>
+    public static void CrossEntropyTarget(ReadOnlySpan<int> targets, int classes, int ignoreIndex)
+    {
+        for (int r = 0; r < targets.Length; r++)
+        {
+            int target = targets[r];
+            if (target != ignoreIndex && (uint)target >= (uint)classes)
+                throw new ArgumentOutOfRangeException(nameof(targets), target, $"targets[{r}] = {target} is outside [0, {classes}) and is not the ignore index {ignoreIndex}.");
+        }
+    }
+
+    // ---------------------------------------------------------------- building blocks
+
     /// <summary>The view belongs to <paramref name="backend"/>, is not disposed, and is not the null view.</summary>
     public static void Owned<T>(IComputeBackend backend, DeviceSpan<T> view, [CallerArgumentExpression(nameof(view))] string? name = null) where T : unmanaged
     {
         if (view.Buffer is null) throw new ArgumentException($"{name} is a null view.", name);
         if (!ReferenceEquals(view.Buffer.Owner, backend))
-            throw new ArgumentException($"{name} belongs to backend '{view.Buffer.Owner.Name}', not '{backend.Name}'.", name);
+            throw new ArgumentException($"{name} belongs to a different backend instance ('{view.Buffer.Owner.Name}') than the one called ('{backend.Name}').", name);
         if (view.Buffer.IsDisposed) throw new ObjectDisposedException(name, $"{name} refers to a disposed buffer.");
     }
 
-    /// <summary>Optional output: either the null view or an owned view of at least one element.</summary>
-    public static void OptionalScalar(IComputeBackend backend, DeviceSpan<float> view, [CallerArgumentExpression(nameof(view))] string? name = null)
-    {
-        if (view.IsNull) return;
-        Scalar(backend, view, name);
-    }
-
-    public static void Scalar<T>(IComputeBackend backend, DeviceSpan<T> view, [CallerArgumentExpression(nameof(view))] string? name = null) where T : unmanaged
-    {
-        Owned(backend, view, name);
-        if (view.Length < 1) throw new ArgumentException($"{name} has length 0; it must hold at least 1 element for the result.", name);
-    }
-
-    public static void NonNegative(int value, [CallerArgumentExpression(nameof(value))] string? name = null)
+    static void NonNegative(int value, string name)
     {
         if (value < 0) throw new ArgumentOutOfRangeException(name, value, $"{name} = {value} must be >= 0.");
     }
 
-    /// <summary>The view is owned and holds at least rows*cols elements of a (rows, cols) matrix.</summary>
-    public static void Matrix<T>(IComputeBackend backend, DeviceSpan<T> view, int rows, int cols, [CallerArgumentExpression(nameof(view))] string? name = null) where T : unmanaged
+    /// <summary>Owned and holding at least rows * cols elements of a (rows, cols) matrix; rows and cols are non-negative.</summary>
+    static void Matrix<T>(IComputeBackend backend, DeviceSpan<T> view, int rows, int cols, string name) where T : unmanaged
     {
         Owned(backend, view, name);
-        if (rows < 0) NonNegative(rows, name + " rows");   // the name is built only on failure: checks allocate nothing
-        if (cols < 0) NonNegative(cols, name + " cols");
         long need = (long)rows * cols;
         if (view.Length < need)
             throw new ArgumentException($"{name} has length {view.Length} but shape ({rows}, {cols}) needs {need} elements.", name);
     }
 
-    /// <summary>Both views are owned and of equal length.</summary>
-    public static void SameLength<TA, TB>(IComputeBackend backend, DeviceSpan<TA> a, DeviceSpan<TB> b,
-        [CallerArgumentExpression(nameof(a))] string? nameA = null, [CallerArgumentExpression(nameof(b))] string? nameB = null)
+    /// <summary>Owned and holding at least length elements of a vector; length is non-negative.</summary>
+    static void Vector<T>(IComputeBackend backend, DeviceSpan<T> view, int length, string name) where T : unmanaged
+    {
+        Owned(backend, view, name);
+        if (view.Length < length)
+            throw new ArgumentException($"{name} has length {view.Length} but shape ({length}) needs {length} elements.", name);
+    }
+
+    /// <summary>Owned and holding at least one element, for a scalar result.</summary>
+    static void Scalar<T>(IComputeBackend backend, DeviceSpan<T> view, string name) where T : unmanaged
+    {
+        Owned(backend, view, name);
+        if (view.Length < 1) throw new ArgumentException($"{name} has length 0; it must hold at least 1 element for the result.", name);
+    }
+
+    /// <summary>Both owned and of equal length; a mismatch is reported on <paramref name="view"/>.</summary>
+    static void SameLength<TA, TB>(IComputeBackend backend, DeviceSpan<TA> reference, DeviceSpan<TB> view, string referenceName, string name)
         where TA : unmanaged where TB : unmanaged
     {
-        Owned(backend, a, nameA);
-        Owned(backend, b, nameB);
-        if (a.Length != b.Length)
-            throw new ArgumentException($"{nameA} has length {a.Length} but {nameB} has length {b.Length}; they must be equal.", nameB);
+        Owned(backend, reference, referenceName);
+        Owned(backend, view, name);
+        if (view.Length != reference.Length)
+            throw new ArgumentException($"{name} has length {view.Length} but {referenceName} has length {reference.Length}; they must be equal.", name);
     }
 
-    public static void NoOverlap<T>(DeviceSpan<T> a, DeviceSpan<T> b,
-        [CallerArgumentExpression(nameof(a))] string? nameA = null, [CallerArgumentExpression(nameof(b))] string? nameB = null) where T : unmanaged
+    /// <summary>colsA + colsB, after checking that rows, colsA and colsB are non-negative and the sum fits an int.</summary>
+    static int JoinedColumns(int rows, int colsA, int colsB)
     {
-        if (a.Overlaps(b)) throw new ArgumentException($"{nameA} {a} overlaps {nameB} {b}; they must be disjoint.", nameA);
+        NonNegative(rows, nameof(rows)); NonNegative(colsA, nameof(colsA)); NonNegative(colsB, nameof(colsB));
+        long cols = (long)colsA + colsB;
+        if (cols > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(colsB), colsB, $"colsA + colsB = {cols} exceeds {int.MaxValue}.");
+        return (int)cols;
     }
 
-    /// <summary>Elementwise in-place convention: the views are either identical or disjoint.</summary>
-    public static void IdenticalOrDisjoint<T>(DeviceSpan<T> a, DeviceSpan<T> b,
-        [CallerArgumentExpression(nameof(a))] string? nameA = null, [CallerArgumentExpression(nameof(b))] string? nameB = null) where T : unmanaged
+    static void KnownActivation(Activation f)
     {
-        if (a != b && a.Overlaps(b)) throw new ArgumentException($"{nameA} {a} partially overlaps {nameB} {b}; they must be identical or disjoint.", nameB);
+        if (!Enum.IsDefined(f)) throw new ArgumentOutOfRangeException(nameof(f), f, $"f = {(int)f} is not a known activation.");
     }
 
-    public static void Gemm(IComputeBackend backend, bool transA, bool transB, int m, int n, int k, DeviceSpan<float> a, DeviceSpan<float> b, DeviceSpan<float> c)
-    {
-        NonNegative(m); NonNegative(n); NonNegative(k);
-        if (transA) Matrix(backend, a, k, m); else Matrix(backend, a, m, k);
-        if (transB) Matrix(backend, b, n, k); else Matrix(backend, b, k, n);
-        Matrix(backend, c, m, n);
-        var cUsed = c.Slice(0, m * n);
-        NoOverlap(cUsed, a.Slice(0, m * k));
-        NoOverlap(cUsed, b.Slice(0, k * n));
-    }
-
-    /// <summary>Row-wise loss forward: inputs (rows, cols), perSample (rows), optional total.</summary>
-    public static void LossForward(IComputeBackend backend, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
-    {
-        NonNegative(rows); NonNegative(cols);
-        Matrix(backend, perSample, rows, 1);
-        OptionalScalar(backend, total);
-        if (!total.IsNull) NoOverlap(total.Slice(0, 1), perSample.Slice(0, rows));
-    }
-
-    public static void Activation(Activation f)
-    {
-        if (!Enum.IsDefined(f)) throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation.");
-    }
-
-    public static void LogVarClamp(float minLogVar, float maxLogVar)
+    static void LogVarClamp(float minLogVar, float maxLogVar)
     {
         if (!(minLogVar <= maxLogVar)) throw new ArgumentException($"minLogVar = {minLogVar} must be <= maxLogVar = {maxLogVar}.", nameof(minLogVar));
     }
 
-    public static void Indexing(IComputeBackend backend, DeviceSpan<int> indices, DeviceSpan<float> table, DeviceSpan<float> rowsView, int tableRows, int count, int cols)
+    /// <summary>perSample (rows) owned; total is the null view or owned with at least one element.</summary>
+    static void LossOutputs(IComputeBackend backend, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows)
     {
-        NonNegative(tableRows); NonNegative(count); NonNegative(cols);
-        Matrix(backend, table, tableRows, cols);
-        Matrix(backend, indices, count, 1);
-        Matrix(backend, rowsView, count, cols);
-        NoOverlap(table.Slice(0, tableRows * cols), rowsView.Slice(0, count * cols));
+        Vector(backend, perSample, rows, nameof(perSample));
+        if (!total.IsNull) Scalar(backend, total, nameof(total));
+        if (!total.IsNull) Disjoint(total, 1, perSample, rows, nameof(total), nameof(perSample));
     }
 
-    /// <summary>Host-side index validation for backends that can read indices cheaply (CPU, reference).</summary>
-    public static void IndexInRange(int index, int position, int limit, string what)
+    /// <summary>perSample (rows) and total (when not null) are disjoint from a loss input of <paramref name="count"/> elements.</summary>
+    static void LossOutputsDisjoint<T>(DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, DeviceSpan<T> input, int count, string name) where T : unmanaged
     {
-        if ((uint)index >= (uint)limit)
-            throw new ArgumentOutOfRangeException(what, index, $"{what}[{position}] = {index} is outside [0, {limit}).");
+        Disjoint(perSample, rows, input, count, nameof(perSample), name);
+        if (!total.IsNull) Disjoint(total, 1, input, count, nameof(total), name);
     }
 
-    public static void CrossEntropyTarget(int target, int row, int classes, int ignoreIndex)
+    /// <summary>A KlGaussianBackward gradient is identical to or disjoint from each of the four inputs.</summary>
+    static void GradientOfFourInputs(DeviceSpan<float> gradient, int count, string name,
+        DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP)
     {
-        if (target != ignoreIndex && (uint)target >= (uint)classes)
-            throw new ArgumentOutOfRangeException("targets", target, $"targets[{row}] = {target} is outside [0, {classes}) and is not the ignore index {ignoreIndex}.");
+        IdenticalOrDisjoint(gradient, muQ, count, name, nameof(muQ));
+        IdenticalOrDisjoint(gradient, logVarQ, count, name, nameof(logVarQ));
+        IdenticalOrDisjoint(gradient, muP, count, name, nameof(muP));
+        IdenticalOrDisjoint(gradient, logVarP, count, name, nameof(logVarP));
     }
 
-    public static void Adam(IComputeBackend backend, DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v, AdamSettings settings, int step)
+    /// <summary>
+    /// The first countA elements of <paramref name="output"/> share no byte with the first countB elements of
+    /// <paramref name="other"/> (views of any element types; the error names the output).
+    /// </summary>
+    static void Disjoint<TA, TB>(DeviceSpan<TA> output, int countA, DeviceSpan<TB> other, int countB, string outputName, string otherName)
+        where TA : unmanaged where TB : unmanaged
     {
-        SameLength(backend, parameters, gradients);
-        SameLength(backend, parameters, m);
-        SameLength(backend, parameters, v);
-        NoOverlap(parameters, gradients); NoOverlap(parameters, m); NoOverlap(parameters, v);
-        NoOverlap(gradients, m); NoOverlap(gradients, v); NoOverlap(m, v);
-        settings.Validate();
-        if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), step, "Adam step counts from 1.");
+        if (Overlap(output, countA, other, countB))
+            throw new ArgumentException($"{outputName} overlaps {otherName}: elements [{output.Offset}, {output.Offset + countA}) and " +
+                $"[{other.Offset}, {other.Offset + countB}) of the same buffer; they must be disjoint.", outputName);
+    }
+
+    /// <summary>
+    /// The first count elements of an output and of an input of the same shape are the same elements (in place) or share
+    /// none; a partial overlap is rejected. The input may be the null view (an input the primitive does not read).
+    /// </summary>
+    static void IdenticalOrDisjoint(DeviceSpan<float> output, DeviceSpan<float> input, int count, string outputName, string inputName)
+    {
+        if (output.Offset == input.Offset && ReferenceEquals(output.Buffer, input.Buffer)) return;
+        if (Overlap(output, count, input, count))
+            throw new ArgumentException($"{outputName} partially overlaps {inputName}: elements [{output.Offset}, {output.Offset + count}) and " +
+                $"[{input.Offset}, {input.Offset + count}) of the same buffer; they must be identical or disjoint.", outputName);
+    }
+
+    static bool Overlap<TA, TB>(DeviceSpan<TA> a, int countA, DeviceSpan<TB> b, int countB) where TA : unmanaged where TB : unmanaged
+    {
+        if (countA == 0 || countB == 0 || a.Buffer is null || !ReferenceEquals(a.Buffer, b.Buffer)) return false;
+        long startA = a.Offset * Unsafe.SizeOf<TA>(), endA = startA + (long)countA * Unsafe.SizeOf<TA>();
+        long startB = b.Offset * Unsafe.SizeOf<TB>(), endB = startB + (long)countB * Unsafe.SizeOf<TB>();
+        return startA < endB && startB < endA;
     }
 }

@@ -6,7 +6,16 @@
 // - Argument order: outputs after inputs they depend on only where noted; sizes come last, then scalars.
 // - A view may be longer than the shape needs; only the first rows*cols elements are read or written.
 //   Elementwise methods without sizes require equal lengths. Every violation throws ArgumentException
-//   naming the shapes before anything is written.
+//   naming the argument (by its name here) and the shapes before anything is written; BackendChecks holds these
+//   checks, one method per primitive, shared by every backend.
+// - Overlap rule, on the elements a call uses (the first rows*cols of each view) and the bytes they occupy, so int
+//   views (indices, targets) count too: outputs (everything written, accumulators included) are pairwise disjoint;
+//   an output may be IDENTICAL to an input of the same shape (same buffer and offset: in place) only where the
+//   method's doc says "in place", otherwise it is disjoint from every input; a partial overlap is always rejected.
+//   perSample and total of a loss forward, the scalar result of Sum, GlobalNorm and AllFinite, and ClipByNorm's norm
+//   are disjoint from everything else. Inputs may overlap each other.
+// - The null view (default) is accepted only where the doc says so: a loss's total, and the input that
+//   ActivationBackward does not read.
 // - The gradient rule: parameter gradients ACCUMULATE (+=): Gemm with beta=1, BiasGradient, ScatterAddRows.
 //   Activation gradients are ASSIGNED (=), except the KL backward methods, which accumulate into dMu/dLogVar
 //   because those already hold the reconstruction path's gradient from ReparameterizeBackward.
@@ -54,7 +63,7 @@ public interface IComputeBackend : IDisposable
 
     // ---------------------------------------------------------------- elementwise
 
-    /// <summary>destination = source (equal lengths, must not overlap unless identical).</summary>
+    /// <summary>destination = source (equal lengths). In place: destination may be source (then nothing changes).</summary>
     void Copy(DeviceSpan<float> source, DeviceSpan<float> destination);
 
     /// <summary>x[i] = value.</summary>
@@ -63,26 +72,27 @@ public interface IComputeBackend : IDisposable
     /// <summary>x[i] *= alpha.</summary>
     void Scale(DeviceSpan<float> x, float alpha);
 
-    /// <summary>y[i] += alpha * x[i] (equal lengths).</summary>
+    /// <summary>y[i] += alpha * x[i] (equal lengths). In place: y may be x (y += alpha * y).</summary>
     void Axpy(float alpha, DeviceSpan<float> x, DeviceSpan<float> y);
 
-    /// <summary>output (rows, colsA + colsB) = [a (rows, colsA) | b (rows, colsB)] along the feature axis.</summary>
+    /// <summary>output (rows, colsA + colsB) = [a (rows, colsA) | b (rows, colsB)] along the feature axis; output disjoint from a and b.</summary>
     void Concat(DeviceSpan<float> a, DeviceSpan<float> b, DeviceSpan<float> output, int rows, int colsA, int colsB);
 
-    /// <summary>Inverse of Concat: a (rows, colsA) = input[:, :colsA], b (rows, colsB) = input[:, colsA:].</summary>
+    /// <summary>Inverse of Concat: a (rows, colsA) = input[:, :colsA], b (rows, colsB) = input[:, colsA:]; a, b, input pairwise disjoint.</summary>
     void Split(DeviceSpan<float> input, DeviceSpan<float> a, DeviceSpan<float> b, int rows, int colsA, int colsB);
 
-    /// <summary>result[0] = sum of x, accumulated in a fixed order.</summary>
+    /// <summary>result[0] = sum of x, accumulated in a fixed order; result disjoint from x.</summary>
     void Sum(DeviceSpan<float> x, DeviceSpan<float> result);
 
     // ---------------------------------------------------------------- activations
 
-    /// <summary>y = f(x) elementwise (equal lengths; y may be x). slope is LeakyRelu's negative slope.</summary>
+    /// <summary>y = f(x) elementwise (equal lengths). In place: y may be x. slope is LeakyRelu's negative slope.</summary>
     void ActivationForward(Activation f, DeviceSpan<float> x, DeviceSpan<float> y, float slope = 0.01f);
 
     /// <summary>
-    /// dx = dy * f'(x), given the forward's input x and output y (equal lengths; dx may be dy).
-    /// Relu, LeakyRelu and Softplus read x; Tanh and Sigmoid read y.
+    /// dx = dy * f'(x), given the forward's input x and output y (equal lengths). Relu, LeakyRelu and Softplus read x;
+    /// Tanh and Sigmoid read y. The input f does not read may be the null view (else it must have the same length).
+    /// In place: dx may be dy, x or y.
     /// </summary>
     void ActivationBackward(Activation f, DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> dy, DeviceSpan<float> dx, float slope = 0.01f);
 
@@ -94,13 +104,13 @@ public interface IComputeBackend : IDisposable
     /// </summary>
     void BceWithLogitsForward(DeviceSpan<float> logits, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols);
 
-    /// <summary>dLogits (rows, cols) = scale * (sigmoid(logits) - targets).</summary>
+    /// <summary>dLogits (rows, cols) = scale * (sigmoid(logits) - targets). In place: dLogits may be logits or targets.</summary>
     void BceWithLogitsBackward(DeviceSpan<float> logits, DeviceSpan<float> targets, DeviceSpan<float> dLogits, int rows, int cols, float scale);
 
     /// <summary>Squared error: perSample (rows) = sum over cols of (prediction - target)^2; total[0] = sum.</summary>
     void MseForward(DeviceSpan<float> prediction, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols);
 
-    /// <summary>dPrediction = scale * 2 * (prediction - target).</summary>
+    /// <summary>dPrediction = scale * 2 * (prediction - target). In place: dPrediction may be prediction or targets.</summary>
     void MseBackward(DeviceSpan<float> prediction, DeviceSpan<float> targets, DeviceSpan<float> dPrediction, int rows, int cols, float scale);
 
     /// <summary>
@@ -109,7 +119,10 @@ public interface IComputeBackend : IDisposable
     /// </summary>
     void GaussianNllForward(DeviceSpan<float> mean, DeviceSpan<float> logVar, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols);
 
-    /// <summary>dMean = scale * (mean - target) * exp(-logVar); dLogVar = scale * 0.5 * (1 - (target - mean)^2 * exp(-logVar)). Assigned.</summary>
+    /// <summary>
+    /// dMean = scale * (mean - target) * exp(-logVar); dLogVar = scale * 0.5 * (1 - (target - mean)^2 * exp(-logVar)). Assigned.
+    /// In place: dMean and dLogVar may each be one of mean, logVar, targets (not the same one).
+    /// </summary>
     void GaussianNllBackward(DeviceSpan<float> mean, DeviceSpan<float> logVar, DeviceSpan<float> targets, DeviceSpan<float> dMean, DeviceSpan<float> dLogVar, int rows, int cols, float scale);
 
     /// <summary>
@@ -118,13 +131,16 @@ public interface IComputeBackend : IDisposable
     /// </summary>
     void CrossEntropyForward(DeviceSpan<float> logits, DeviceSpan<int> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int classes, int ignoreIndex);
 
-    /// <summary>dLogits[r] = scale * (softmax(logits[r]) - onehot(targets[r])), or 0 for an ignored row.</summary>
+    /// <summary>dLogits[r] = scale * (softmax(logits[r]) - onehot(targets[r])), or 0 for an ignored row. In place: dLogits may be logits.</summary>
     void CrossEntropyBackward(DeviceSpan<float> logits, DeviceSpan<int> targets, DeviceSpan<float> dLogits, int rows, int classes, int ignoreIndex, float scale);
 
     /// <summary>KL(N(mu, exp(logVar)) || N(0, I)): perSample (rows) = -0.5 * sum over cols of (1 + logVar - mu^2 - exp(logVar)).</summary>
     void KlStandardNormalForward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols);
 
-    /// <summary>dMu += scale * mu; dLogVar += scale * 0.5 * (exp(logVar) - 1). Accumulates.</summary>
+    /// <summary>
+    /// dMu += scale * mu; dLogVar += scale * 0.5 * (exp(logVar) - 1). Accumulates.
+    /// In place: dMu and dLogVar may each be mu or logVar (not the same one); the old value is then the input's.
+    /// </summary>
     void KlStandardNormalBackward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar, int rows, int cols, float scale);
 
     /// <summary>
@@ -136,6 +152,7 @@ public interface IComputeBackend : IDisposable
     /// <summary>
     /// Gradients of KlGaussianForward times scale, accumulated (+=) into all four outputs:
     /// dMuQ = (muQ - muP) e^-lvP; dMuP = -dMuQ; dLogVarQ = 0.5 (e^(lvQ - lvP) - 1); dLogVarP = 0.5 (1 - (e^lvQ + (muQ - muP)^2) e^-lvP).
+    /// In place: each gradient may be one of the four inputs (no two gradients the same one).
     /// </summary>
     void KlGaussianBackward(DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP,
         DeviceSpan<float> dMuQ, DeviceSpan<float> dLogVarQ, DeviceSpan<float> dMuP, DeviceSpan<float> dLogVarP, int rows, int cols, float scale);
@@ -145,11 +162,13 @@ public interface IComputeBackend : IDisposable
     /// <summary>
     /// z = mu + exp(0.5 * clamp(logVar, minLogVar, maxLogVar)) * eps, all of equal length.
     /// The clamp keeps exp finite for wild encoder outputs; defaults match <see cref="Reparameterization"/>.
+    /// minLogVar &lt;= maxLogVar (not NaN). In place: z may be mu, logVar or eps.
     /// </summary>
     void ReparameterizeForward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> z, float minLogVar, float maxLogVar);
 
     /// <summary>
     /// dMu = dz; dLogVar = dz * eps * 0.5 * exp(0.5 * clamp(logVar)) where logVar is inside [min, max], else 0. Assigned.
+    /// In place: dMu and dLogVar may each be one of logVar, eps, dz (not the same one).
     /// </summary>
     void ReparameterizeBackward(DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> dz, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar, float minLogVar, float maxLogVar);
 
@@ -161,15 +180,22 @@ public interface IComputeBackend : IDisposable
 
     // ---------------------------------------------------------------- indexing
 
-    /// <summary>output (count, cols) row i = table (tableRows, cols) row indices[i]. Indices must be in [0, tableRows).</summary>
+    /// <summary>
+    /// output (count, cols) row i = table (tableRows, cols) row indices[i]. Indices must be in [0, tableRows) (host backends
+    /// check them; a device backend may not). output disjoint from table and indices.
+    /// </summary>
     void GatherRows(DeviceSpan<float> table, DeviceSpan<int> indices, DeviceSpan<float> output, int tableRows, int count, int cols);
 
-    /// <summary>dTable row indices[i] += dOutput row i (accumulates; repeated indices add up in index order).</summary>
+    /// <summary>
+    /// dTable (tableRows, cols) row indices[i] += dOutput (count, cols) row i (accumulates; repeated indices add up in index
+    /// order). dTable disjoint from dOutput and indices.
+    /// </summary>
     void ScatterAddRows(DeviceSpan<float> dOutput, DeviceSpan<int> indices, DeviceSpan<float> dTable, int tableRows, int count, int cols);
 
     /// <summary>
     /// For each row of x (rows, cols): indices[r] = argmin over codebook (codes, cols) of squared distance (lowest index on ties),
-    /// distances[r] = that squared distance.
+    /// distances[r] = that squared distance. codes must be &gt; 0 when rows &gt; 0. indices and distances are disjoint
+    /// from each other and from x and codebook.
     /// </summary>
     void NearestCode(DeviceSpan<float> x, DeviceSpan<float> codebook, DeviceSpan<int> indices, DeviceSpan<float> distances, int rows, int codes, int cols);
 
@@ -179,15 +205,19 @@ public interface IComputeBackend : IDisposable
     /// One Adam/AdamW update over flat, equal-length buffers (step is 1 for the first update), PyTorch formulas:
     /// g = grad (+ wd * p unless decoupled); m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
     /// p -= lr * wd * p (decoupled only); p -= (lr / (1 - b1^step)) * m / (sqrt(v) / sqrt(1 - b2^step) + eps).
+    /// The four buffers are pairwise disjoint.
     /// </summary>
     void AdamStep(DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v, AdamSettings settings, int step);
 
-    /// <summary>result[0] = sqrt(sum of x^2), accumulated in double in a fixed order.</summary>
+    /// <summary>result[0] = sqrt(sum of x^2), accumulated in double in a fixed order; result disjoint from x.</summary>
     void GlobalNorm(DeviceSpan<float> x, DeviceSpan<float> result);
 
-    /// <summary>Gradient clipping: x *= min(1, maxNorm / (norm[0] + 1e-6)), with norm from GlobalNorm (stays on the device).</summary>
+    /// <summary>
+    /// Gradient clipping: x *= min(1, maxNorm / (norm[0] + 1e-6)), with norm from GlobalNorm (stays on the device).
+    /// maxNorm must be finite and &gt; 0; norm disjoint from x.
+    /// </summary>
     void ClipByNorm(DeviceSpan<float> x, DeviceSpan<float> norm, float maxNorm);
 
-    /// <summary>result[0] = 1 if every element of x is finite, else 0.</summary>
+    /// <summary>result[0] = 1 if every element of x is finite, else 0; result disjoint from x.</summary>
     void AllFinite(DeviceSpan<float> x, DeviceSpan<int> result);
 }

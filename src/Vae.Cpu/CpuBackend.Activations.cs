@@ -10,32 +10,15 @@ public sealed unsafe partial class CpuBackend
 {
     public void ActivationForward(Activation f, DeviceSpan<float> x, DeviceSpan<float> y, float slope = 0.01f)
     {
-        BackendChecks.Activation(f);
-        BackendChecks.SameLength(this, x, y);
-        BackendChecks.IdenticalOrDisjoint(x, y);
+        BackendChecks.ActivationForward(this, f, x, y, slope);
         RangeWork.RunElements(Pool, new ActivationForwardKernel(f, Ptr(x), Ptr(y), slope), x.Length, ForwardCost(f));
     }
 
     public void ActivationBackward(Activation f, DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> dy, DeviceSpan<float> dx, float slope = 0.01f)
     {
-        BackendChecks.Activation(f);
-        BackendChecks.SameLength(this, dy, dx);
-        BackendChecks.IdenticalOrDisjoint(dy, dx);
+        BackendChecks.ActivationBackward(this, f, x, y, dy, dx, slope);
         // Tanh and Sigmoid read the forward's output y; the others read its input x. The view not read may be null.
-        bool readsOutput = f is Activation.Tanh or Activation.Sigmoid;
-        if (readsOutput)
-        {
-            BackendChecks.SameLength(this, y, dy);
-            BackendChecks.IdenticalOrDisjoint(y, dx);
-            if (!x.IsNull) BackendChecks.SameLength(this, x, dy);
-        }
-        else
-        {
-            BackendChecks.SameLength(this, x, dy);
-            BackendChecks.IdenticalOrDisjoint(x, dx);
-            if (!y.IsNull) BackendChecks.SameLength(this, y, dy);
-        }
-        float* input = readsOutput ? Ptr(y) : Ptr(x);
+        float* input = BackendChecks.ActivationBackwardReadsOutput(f) ? Ptr(y) : Ptr(x);
         RangeWork.RunElements(Pool, new ActivationBackwardKernel(f, input, Ptr(dy), Ptr(dx), slope), dy.Length, BackwardCost(f));
     }
 

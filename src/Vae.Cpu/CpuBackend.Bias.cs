@@ -12,17 +12,13 @@ public sealed unsafe partial class CpuBackend
 
     public void BiasAdd(DeviceSpan<float> x, DeviceSpan<float> bias, int rows, int cols)
     {
-        BackendChecks.Matrix(this, x, rows, cols);
-        BackendChecks.Matrix(this, bias, 1, cols);
-        BackendChecks.NoOverlap(x.Slice(0, rows * cols), bias.Slice(0, cols), nameof(x), nameof(bias));
+        BackendChecks.BiasAdd(this, x, bias, rows, cols);
         RangeWork.RunRows(Pool, new BiasAddKernel(Ptr(x), Ptr(bias), cols), rows, cols, RangeWork.SimpleCost);
     }
 
     public void BiasGradient(DeviceSpan<float> dy, DeviceSpan<float> dBias, int rows, int cols)
     {
-        BackendChecks.Matrix(this, dy, rows, cols);
-        BackendChecks.Matrix(this, dBias, 1, cols);
-        BackendChecks.NoOverlap(dy.Slice(0, rows * cols), dBias.Slice(0, cols), nameof(dy), nameof(dBias));
+        BackendChecks.BiasGradient(this, dy, dBias, rows, cols);
         // Each column is summed in row order by one thread, so the split over stripes changes nothing.
         int stripes = (cols + BiasStripe - 1) / BiasStripe;
         RangeWork.Run(Pool, new BiasGradientKernel(Ptr(dy), Ptr(dBias), rows, cols), stripes, 1, (long)rows * cols);

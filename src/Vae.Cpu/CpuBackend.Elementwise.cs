@@ -16,63 +16,45 @@ public sealed unsafe partial class CpuBackend
 
     public void Copy(DeviceSpan<float> source, DeviceSpan<float> destination)
     {
-        BackendChecks.SameLength(this, source, destination);
-        BackendChecks.IdenticalOrDisjoint(source, destination);
+        BackendChecks.Copy(this, source, destination);
         if (source == destination) return;
         RangeWork.RunElements(Pool, new CopyKernel(Ptr(source), Ptr(destination)), source.Length, RangeWork.SimpleCost);
     }
 
     public void Fill(DeviceSpan<float> x, float value)
     {
-        BackendChecks.Owned(this, x);
+        BackendChecks.Fill(this, x, value);
         RangeWork.RunElements(Pool, new FillKernel(Ptr(x), value), x.Length, RangeWork.SimpleCost);
     }
 
     public void Scale(DeviceSpan<float> x, float alpha)
     {
-        BackendChecks.Owned(this, x);
+        BackendChecks.Scale(this, x, alpha);
         RangeWork.RunElements(Pool, new ScaleKernel(Ptr(x), alpha), x.Length, RangeWork.SimpleCost);
     }
 
     public void Axpy(float alpha, DeviceSpan<float> x, DeviceSpan<float> y)
     {
-        BackendChecks.SameLength(this, x, y);
-        BackendChecks.IdenticalOrDisjoint(x, y);
+        BackendChecks.Axpy(this, alpha, x, y);
         RangeWork.RunElements(Pool, new AxpyKernel(alpha, Ptr(x), Ptr(y)), x.Length, RangeWork.SimpleCost);
     }
 
     public void Concat(DeviceSpan<float> a, DeviceSpan<float> b, DeviceSpan<float> output, int rows, int colsA, int colsB)
     {
-        BackendChecks.NonNegative(rows); BackendChecks.NonNegative(colsA); BackendChecks.NonNegative(colsB);
-        BackendChecks.Matrix(this, a, rows, colsA);
-        BackendChecks.Matrix(this, b, rows, colsB);
-        BackendChecks.Matrix(this, output, rows, colsA + colsB);
-        var outputUsed = output.Slice(0, rows * (colsA + colsB));
-        BackendChecks.NoOverlap(outputUsed, a.Slice(0, rows * colsA), nameof(output), nameof(a));
-        BackendChecks.NoOverlap(outputUsed, b.Slice(0, rows * colsB), nameof(output), nameof(b));
+        BackendChecks.Concat(this, a, b, output, rows, colsA, colsB);
         // output is (rows, colsA + colsB): row r = [a row r | b row r]
         RangeWork.RunRows(Pool, new InterleaveKernel(Ptr(output), Ptr(a), Ptr(b), colsA, colsB, split: false), rows, colsA + colsB, RangeWork.SimpleCost);
     }
 
     public void Split(DeviceSpan<float> input, DeviceSpan<float> a, DeviceSpan<float> b, int rows, int colsA, int colsB)
     {
-        BackendChecks.NonNegative(rows); BackendChecks.NonNegative(colsA); BackendChecks.NonNegative(colsB);
-        BackendChecks.Matrix(this, input, rows, colsA + colsB);
-        BackendChecks.Matrix(this, a, rows, colsA);
-        BackendChecks.Matrix(this, b, rows, colsB);
-        var inputUsed = input.Slice(0, rows * (colsA + colsB));
-        var aUsed = a.Slice(0, rows * colsA);
-        var bUsed = b.Slice(0, rows * colsB);
-        BackendChecks.NoOverlap(aUsed, inputUsed, nameof(a), nameof(input));
-        BackendChecks.NoOverlap(bUsed, inputUsed, nameof(b), nameof(input));
-        BackendChecks.NoOverlap(aUsed, bUsed, nameof(a), nameof(b));
+        BackendChecks.Split(this, input, a, b, rows, colsA, colsB);
         RangeWork.RunRows(Pool, new InterleaveKernel(Ptr(input), Ptr(a), Ptr(b), colsA, colsB, split: true), rows, colsA + colsB, RangeWork.SimpleCost);
     }
 
     public void Sum(DeviceSpan<float> x, DeviceSpan<float> result)
     {
-        BackendChecks.Owned(this, x);
-        BackendChecks.Scalar(this, result);
+        BackendChecks.Sum(this, x, result);
         *Ptr(result) = (float)SumInFixedOrder(Ptr(x), x.Length, squares: false);
     }
 

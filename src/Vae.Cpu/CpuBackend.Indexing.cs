@@ -13,15 +13,15 @@ public sealed unsafe partial class CpuBackend
 
     public void GatherRows(DeviceSpan<float> table, DeviceSpan<int> indices, DeviceSpan<float> output, int tableRows, int count, int cols)
     {
-        BackendChecks.Indexing(this, indices, table, output, tableRows, count, cols);
-        CheckIndices(Ptr(indices), count, tableRows);
+        BackendChecks.GatherRows(this, table, indices, output, tableRows, count, cols);
+        BackendChecks.IndexInRange(Span(indices, count), tableRows);
         RangeWork.RunRows(Pool, new GatherKernel(Ptr(table), Ptr(indices), Ptr(output), cols), count, cols, RangeWork.SimpleCost);
     }
 
     public void ScatterAddRows(DeviceSpan<float> dOutput, DeviceSpan<int> indices, DeviceSpan<float> dTable, int tableRows, int count, int cols)
     {
-        BackendChecks.Indexing(this, indices, dTable, dOutput, tableRows, count, cols);
-        CheckIndices(Ptr(indices), count, tableRows);
+        BackendChecks.ScatterAddRows(this, dOutput, indices, dTable, tableRows, count, cols);
+        BackendChecks.IndexInRange(Span(indices, count), tableRows);
         // Repeated indices add up in index order: each column stripe is one piece that walks all rows in order.
         int stripes = (cols + ScatterStripe - 1) / ScatterStripe;
         RangeWork.Run(Pool, new ScatterAddKernel(Ptr(dOutput), Ptr(indices), Ptr(dTable), count, cols), stripes, 1, (long)count * cols);
@@ -29,24 +29,11 @@ public sealed unsafe partial class CpuBackend
 
     public void NearestCode(DeviceSpan<float> x, DeviceSpan<float> codebook, DeviceSpan<int> indices, DeviceSpan<float> distances, int rows, int codes, int cols)
     {
-        BackendChecks.NonNegative(rows); BackendChecks.NonNegative(codes); BackendChecks.NonNegative(cols);
-        BackendChecks.Matrix(this, x, rows, cols);
-        BackendChecks.Matrix(this, codebook, codes, cols);
-        BackendChecks.Matrix(this, indices, rows, 1);
-        BackendChecks.Matrix(this, distances, rows, 1);
-        var distancesUsed = distances.Slice(0, rows);
-        BackendChecks.NoOverlap(distancesUsed, x.Slice(0, rows * cols), nameof(distances), nameof(x));
-        BackendChecks.NoOverlap(distancesUsed, codebook.Slice(0, codes * cols), nameof(distances), nameof(codebook));
-        if (codes == 0 && rows > 0) throw new ArgumentException($"codebook has shape (0, {cols}); NearestCode needs at least one code for {rows} rows.", nameof(codebook));
+        BackendChecks.NearestCode(this, x, codebook, indices, distances, rows, codes, cols);
         // Each row compares against every code: rows * codes * cols squared differences in double (about 2 units each).
         var kernel = new NearestCodeKernel(Ptr(x), Ptr(codebook), Ptr(indices), Ptr(distances), codes, cols);
         int rowsPerPiece = Math.Max(1, RangeWork.ElementsPerPiece(2) / Math.Max(1, codes * cols));
         RangeWork.Run(Pool, kernel, rows, rowsPerPiece, 2L * rows * codes * cols);
-    }
-
-    static void CheckIndices(int* indices, int count, int tableRows)
-    {
-        for (int i = 0; i < count; i++) BackendChecks.IndexInRange(indices[i], i, tableRows, "indices");
     }
 
     /// <summary>output (count, cols) row i = table row indices[i].</summary>

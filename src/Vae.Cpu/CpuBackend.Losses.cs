@@ -13,7 +13,7 @@ public sealed unsafe partial class CpuBackend
 
     public void BceWithLogitsForward(DeviceSpan<float> logits, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
     {
-        CheckLossInputs(perSample, total, rows, cols, logits, targets, nameof(logits), nameof(targets));
+        BackendChecks.BceWithLogitsForward(this, logits, targets, perSample, total, rows, cols);
         // logits, targets are (rows, cols); perSample[r] = sum over the row of max(l, 0) - l t + log1p(exp(-|l|))
         var kernel = new RowSumKernel<BceWithLogitsOperator>(default, Ptr(logits), Ptr(targets), Ptr(perSample), cols, 1d, 0d);
         RangeWork.RunRows(Pool, kernel, rows, cols, RangeWork.DoubleTranscendentalCost);
@@ -22,15 +22,14 @@ public sealed unsafe partial class CpuBackend
 
     public void BceWithLogitsBackward(DeviceSpan<float> logits, DeviceSpan<float> targets, DeviceSpan<float> dLogits, int rows, int cols, float scale)
     {
-        CheckGradient(dLogits, logits, rows, cols, nameof(dLogits), nameof(logits));
-        CheckGradient(dLogits, targets, rows, cols, nameof(dLogits), nameof(targets));
+        BackendChecks.BceWithLogitsBackward(this, logits, targets, dLogits, rows, cols, scale);
         var kernel = new BinaryMapKernel<BceWithLogitsGradientOperator>(new(scale), Ptr(logits), Ptr(targets), Ptr(dLogits));
         RangeWork.RunElements(Pool, kernel, rows * cols, RangeWork.TranscendentalCost);
     }
 
     public void MseForward(DeviceSpan<float> prediction, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
     {
-        CheckLossInputs(perSample, total, rows, cols, prediction, targets, nameof(prediction), nameof(targets));
+        BackendChecks.MseForward(this, prediction, targets, perSample, total, rows, cols);
         var kernel = new RowSumKernel<SquaredErrorOperator>(default, Ptr(prediction), Ptr(targets), Ptr(perSample), cols, 1d, 0d);
         RangeWork.RunRows(Pool, kernel, rows, cols, RangeWork.SimpleCost);
         WriteTotal(perSample, total, rows);
@@ -38,16 +37,14 @@ public sealed unsafe partial class CpuBackend
 
     public void MseBackward(DeviceSpan<float> prediction, DeviceSpan<float> targets, DeviceSpan<float> dPrediction, int rows, int cols, float scale)
     {
-        CheckGradient(dPrediction, prediction, rows, cols, nameof(dPrediction), nameof(prediction));
-        CheckGradient(dPrediction, targets, rows, cols, nameof(dPrediction), nameof(targets));
+        BackendChecks.MseBackward(this, prediction, targets, dPrediction, rows, cols, scale);
         var kernel = new BinaryMapKernel<SquaredErrorGradientOperator>(new(scale), Ptr(prediction), Ptr(targets), Ptr(dPrediction));
         RangeWork.RunElements(Pool, kernel, rows * cols, RangeWork.SimpleCost);
     }
 
     public void GaussianNllForward(DeviceSpan<float> mean, DeviceSpan<float> logVar, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
     {
-        CheckLossInputs(perSample, total, rows, cols, mean, logVar, nameof(mean), nameof(logVar));
-        CheckLossInput(perSample, rows, cols, targets, nameof(targets));
+        BackendChecks.GaussianNllForward(this, mean, logVar, targets, perSample, total, rows, cols);
         // row = 0.5 * (cols log(2 pi) + sum of (logVar + (target - mean)^2 exp(-logVar)))
         var kernel = new TernaryRowSumKernel<GaussianNllOperator>(default, Ptr(mean), Ptr(logVar), Ptr(targets), Ptr(perSample), cols, 0.5, cols * LogTwoPi);
         RangeWork.RunRows(Pool, kernel, rows, cols, RangeWork.TranscendentalCost);
@@ -56,25 +53,16 @@ public sealed unsafe partial class CpuBackend
 
     public void GaussianNllBackward(DeviceSpan<float> mean, DeviceSpan<float> logVar, DeviceSpan<float> targets, DeviceSpan<float> dMean, DeviceSpan<float> dLogVar, int rows, int cols, float scale)
     {
-        CheckGradient(dMean, mean, rows, cols, nameof(dMean), nameof(mean));
-        CheckGradient(dMean, logVar, rows, cols, nameof(dMean), nameof(logVar));
-        CheckGradient(dMean, targets, rows, cols, nameof(dMean), nameof(targets));
-        CheckGradient(dLogVar, mean, rows, cols, nameof(dLogVar), nameof(mean));
-        CheckGradient(dLogVar, logVar, rows, cols, nameof(dLogVar), nameof(logVar));
-        CheckGradient(dLogVar, targets, rows, cols, nameof(dLogVar), nameof(targets));
+        BackendChecks.GaussianNllBackward(this, mean, logVar, targets, dMean, dLogVar, rows, cols, scale);
         int n = rows * cols;
-        BackendChecks.NoOverlap(dMean.Slice(0, n), dLogVar.Slice(0, n), nameof(dMean), nameof(dLogVar));
         var kernel = new TernaryPairMapKernel<GaussianNllGradientOperator>(new(scale), Ptr(mean), Ptr(logVar), Ptr(targets), Ptr(dMean), Ptr(dLogVar));
         RangeWork.RunElements(Pool, kernel, n, RangeWork.TranscendentalCost);
     }
 
     public void CrossEntropyForward(DeviceSpan<float> logits, DeviceSpan<int> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int classes, int ignoreIndex)
     {
-        BackendChecks.LossForward(this, perSample, total, rows, classes);
-        BackendChecks.Matrix(this, logits, rows, classes);
-        BackendChecks.Matrix(this, targets, rows, 1);
-        BackendChecks.NoOverlap(perSample.Slice(0, rows), logits.Slice(0, rows * classes), nameof(perSample), nameof(logits));
-        CheckCrossEntropyTargets(Ptr(targets), rows, classes, ignoreIndex);
+        BackendChecks.CrossEntropyForward(this, logits, targets, perSample, total, rows, classes, ignoreIndex);
+        BackendChecks.CrossEntropyTarget(Span(targets, rows), classes, ignoreIndex);
         var kernel = new CrossEntropyKernel(Ptr(logits), Ptr(targets), Ptr(perSample), null, classes, ignoreIndex, 0f);
         RangeWork.RunRows(Pool, kernel, rows, classes, RangeWork.TranscendentalCost);
         WriteTotal(perSample, total, rows);
@@ -82,20 +70,15 @@ public sealed unsafe partial class CpuBackend
 
     public void CrossEntropyBackward(DeviceSpan<float> logits, DeviceSpan<int> targets, DeviceSpan<float> dLogits, int rows, int classes, int ignoreIndex, float scale)
     {
-        BackendChecks.NonNegative(rows); BackendChecks.NonNegative(classes);
-        BackendChecks.Matrix(this, logits, rows, classes);
-        BackendChecks.Matrix(this, targets, rows, 1);
-        BackendChecks.Matrix(this, dLogits, rows, classes);
-        int n = rows * classes;
-        BackendChecks.IdenticalOrDisjoint(logits.Slice(0, n), dLogits.Slice(0, n), nameof(logits), nameof(dLogits));
-        CheckCrossEntropyTargets(Ptr(targets), rows, classes, ignoreIndex);
+        BackendChecks.CrossEntropyBackward(this, logits, targets, dLogits, rows, classes, ignoreIndex, scale);
+        BackendChecks.CrossEntropyTarget(Span(targets, rows), classes, ignoreIndex);
         var kernel = new CrossEntropyKernel(Ptr(logits), Ptr(targets), null, Ptr(dLogits), classes, ignoreIndex, scale);
         RangeWork.RunRows(Pool, kernel, rows, classes, RangeWork.DoubleTranscendentalCost);
     }
 
     public void KlStandardNormalForward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
     {
-        CheckLossInputs(perSample, total, rows, cols, mu, logVar, nameof(mu), nameof(logVar));
+        BackendChecks.KlStandardNormalForward(this, mu, logVar, perSample, total, rows, cols);
         // row = -0.5 * sum of (1 + logVar - mu^2 - exp(logVar))
         var kernel = new RowSumKernel<KlStandardNormalOperator>(default, Ptr(mu), Ptr(logVar), Ptr(perSample), cols, -0.5, 0d);
         RangeWork.RunRows(Pool, kernel, rows, cols, RangeWork.TranscendentalCost);
@@ -104,20 +87,15 @@ public sealed unsafe partial class CpuBackend
 
     public void KlStandardNormalBackward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar, int rows, int cols, float scale)
     {
-        CheckGradient(dMu, mu, rows, cols, nameof(dMu), nameof(mu));
-        CheckGradient(dMu, logVar, rows, cols, nameof(dMu), nameof(logVar));
-        CheckGradient(dLogVar, mu, rows, cols, nameof(dLogVar), nameof(mu));
-        CheckGradient(dLogVar, logVar, rows, cols, nameof(dLogVar), nameof(logVar));
+        BackendChecks.KlStandardNormalBackward(this, mu, logVar, dMu, dLogVar, rows, cols, scale);
         int n = rows * cols;
-        BackendChecks.NoOverlap(dMu.Slice(0, n), dLogVar.Slice(0, n), nameof(dMu), nameof(dLogVar));
         var kernel = new QuaternaryPairMapKernel<KlStandardNormalGradientOperator>(new(scale), Ptr(mu), Ptr(logVar), Ptr(dMu), Ptr(dLogVar), Ptr(dMu), Ptr(dLogVar));
         RangeWork.RunElements(Pool, kernel, n, RangeWork.TranscendentalCost);
     }
 
     public void KlGaussianForward(DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
     {
-        CheckLossInputs(perSample, total, rows, cols, muQ, logVarQ, nameof(muQ), nameof(logVarQ));
-        CheckLossInputs(perSample, total, rows, cols, muP, logVarP, nameof(muP), nameof(logVarP));
+        BackendChecks.KlGaussianForward(this, muQ, logVarQ, muP, logVarP, perSample, total, rows, cols);
         // row = 0.5 * sum of (logVarP - logVarQ + (exp(logVarQ) + (muQ - muP)^2) exp(-logVarP) - 1)
         var kernel = new QuaternaryRowSumKernel<KlGaussianOperator>(default, Ptr(muQ), Ptr(logVarQ), Ptr(muP), Ptr(logVarP), Ptr(perSample), cols, 0.5);
         RangeWork.RunRows(Pool, kernel, rows, cols, RangeWork.DoubleTranscendentalCost);
@@ -127,62 +105,13 @@ public sealed unsafe partial class CpuBackend
     public void KlGaussianBackward(DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP,
         DeviceSpan<float> dMuQ, DeviceSpan<float> dLogVarQ, DeviceSpan<float> dMuP, DeviceSpan<float> dLogVarP, int rows, int cols, float scale)
     {
-        CheckKlGaussianGradient(dMuQ, muQ, logVarQ, muP, logVarP, rows, cols, nameof(dMuQ));
-        CheckKlGaussianGradient(dLogVarQ, muQ, logVarQ, muP, logVarP, rows, cols, nameof(dLogVarQ));
-        CheckKlGaussianGradient(dMuP, muQ, logVarQ, muP, logVarP, rows, cols, nameof(dMuP));
-        CheckKlGaussianGradient(dLogVarP, muQ, logVarQ, muP, logVarP, rows, cols, nameof(dLogVarP));
+        BackendChecks.KlGaussianBackward(this, muQ, logVarQ, muP, logVarP, dMuQ, dLogVarQ, dMuP, dLogVarP, rows, cols, scale);
         int n = rows * cols;
-        DeviceSpan<float> a = dMuQ.Slice(0, n), b = dLogVarQ.Slice(0, n), c = dMuP.Slice(0, n), d = dLogVarP.Slice(0, n);
-        BackendChecks.NoOverlap(a, b, nameof(dMuQ), nameof(dLogVarQ));
-        BackendChecks.NoOverlap(a, c, nameof(dMuQ), nameof(dMuP));
-        BackendChecks.NoOverlap(a, d, nameof(dMuQ), nameof(dLogVarP));
-        BackendChecks.NoOverlap(b, c, nameof(dLogVarQ), nameof(dMuP));
-        BackendChecks.NoOverlap(b, d, nameof(dLogVarQ), nameof(dLogVarP));
-        BackendChecks.NoOverlap(c, d, nameof(dMuP), nameof(dLogVarP));
         var kernel = new KlGaussianGradientKernel(new(scale), Ptr(muQ), Ptr(logVarQ), Ptr(muP), Ptr(logVarP), Ptr(dMuQ), Ptr(dLogVarQ), Ptr(dMuP), Ptr(dLogVarP));
         RangeWork.RunElements(Pool, kernel, n, RangeWork.DoubleTranscendentalCost);
     }
 
-    // ------------------------------------------------------------------------------------------------ checks and totals
-
-    /// <summary>LossForward's checks, plus: both inputs are (rows, cols) and perSample overlaps neither.</summary>
-    void CheckLossInputs(DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols,
-        DeviceSpan<float> first, DeviceSpan<float> second, string firstName, string secondName)
-    {
-        BackendChecks.LossForward(this, perSample, total, rows, cols);
-        CheckLossInput(perSample, rows, cols, first, firstName);
-        CheckLossInput(perSample, rows, cols, second, secondName);
-    }
-
-    void CheckLossInput(DeviceSpan<float> perSample, int rows, int cols, DeviceSpan<float> input, string name)
-    {
-        BackendChecks.Matrix(this, input, rows, cols, name);
-        BackendChecks.NoOverlap(perSample.Slice(0, rows), input.Slice(0, rows * cols), nameof(perSample), name);
-    }
-
-    /// <summary>gradient and input are (rows, cols), and the gradient's elements are identical to or disjoint from the input's.</summary>
-    void CheckGradient(DeviceSpan<float> gradient, DeviceSpan<float> input, int rows, int cols, string gradientName, string inputName)
-    {
-        BackendChecks.Matrix(this, gradient, rows, cols, gradientName);
-        BackendChecks.Matrix(this, input, rows, cols, inputName);
-        int n = rows * cols;
-        BackendChecks.IdenticalOrDisjoint(gradient.Slice(0, n), input.Slice(0, n), gradientName, inputName);
-    }
-
-    void CheckKlGaussianGradient(DeviceSpan<float> gradient, DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP,
-        int rows, int cols, string gradientName)
-    {
-        CheckGradient(gradient, muQ, rows, cols, gradientName, nameof(muQ));
-        CheckGradient(gradient, logVarQ, rows, cols, gradientName, nameof(logVarQ));
-        CheckGradient(gradient, muP, rows, cols, gradientName, nameof(muP));
-        CheckGradient(gradient, logVarP, rows, cols, gradientName, nameof(logVarP));
-    }
-
-    /// <summary>Every target is a class index in [0, classes) or the ignore index; throws before anything is written.</summary>
-    static void CheckCrossEntropyTargets(int* targets, int rows, int classes, int ignoreIndex)
-    {
-        for (int r = 0; r < rows; r++) BackendChecks.CrossEntropyTarget(targets[r], r, classes, ignoreIndex);
-    }
+    // ------------------------------------------------------------------------------------------------ totals
 
     /// <summary>total[0] = sum of perSample[0..rows) in row order, in double (when total is not the null view).</summary>
     static void WriteTotal(DeviceSpan<float> perSample, DeviceSpan<float> total, int rows)

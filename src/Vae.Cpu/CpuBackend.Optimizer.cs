@@ -9,7 +9,7 @@ public sealed unsafe partial class CpuBackend
 {
     public void AdamStep(DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v, AdamSettings settings, int step)
     {
-        BackendChecks.Adam(this, parameters, gradients, m, v, settings, step);
+        BackendChecks.AdamStep(this, parameters, gradients, m, v, settings, step);
         // Bias corrections in double, then used in float as PyTorch does.
         double biasCorrection1 = 1d - Math.Pow(settings.Beta1, step);
         double biasCorrection2 = 1d - Math.Pow(settings.Beta2, step);
@@ -23,15 +23,13 @@ public sealed unsafe partial class CpuBackend
 
     public void GlobalNorm(DeviceSpan<float> x, DeviceSpan<float> result)
     {
-        BackendChecks.Owned(this, x);
-        BackendChecks.Scalar(this, result);
+        BackendChecks.GlobalNorm(this, x, result);
         *Ptr(result) = (float)Math.Sqrt(SumInFixedOrder(Ptr(x), x.Length, squares: true));
     }
 
     public void ClipByNorm(DeviceSpan<float> x, DeviceSpan<float> norm, float maxNorm)
     {
-        BackendChecks.Owned(this, x);
-        BackendChecks.Scalar(this, norm);
+        BackendChecks.ClipByNorm(this, x, norm, maxNorm);
         double factor = Math.Min(1d, maxNorm / (*Ptr(norm) + 1e-6));
         if (factor == 1d) return;   // x * 1 = x
         RangeWork.RunElements(Pool, new ScaleKernel(Ptr(x), (float)factor), x.Length, RangeWork.SimpleCost);
@@ -39,8 +37,7 @@ public sealed unsafe partial class CpuBackend
 
     public void AllFinite(DeviceSpan<float> x, DeviceSpan<int> result)
     {
-        BackendChecks.Owned(this, x);
-        BackendChecks.Scalar(this, result);
+        BackendChecks.AllFinite(this, x, result);
         int allFinite = 1;
         RangeWork.RunElements(Pool, new AllFiniteKernel(Ptr(x), &allFinite), x.Length, RangeWork.SimpleCost);
         *Ptr(result) = allFinite;

@@ -17,7 +17,7 @@ public sealed unsafe partial class CpuBackend
 
     public void RandomNormal(DeviceSpan<float> output, ulong seed, ulong offset)
     {
-        BackendChecks.Owned(this, output);
+        BackendChecks.RandomNormal(this, output, seed, offset);
         int length = output.Length;
         float* destination = Ptr(output);
         // output[i] is normal number offset + i; indices wrap modulo 2^64 like PhiloxNormal.Sample's.

@@ -23,9 +23,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void BiasAdd(DeviceSpan<float> x, DeviceSpan<float> bias, int rows, int cols)
     {
-        BackendChecks.Matrix(this, x, rows, cols);
-        BackendChecks.Matrix(this, bias, 1, cols);
-        BackendChecks.NoOverlap(x.Slice(0, rows * cols), bias.Slice(0, cols));
+        BackendChecks.BiasAdd(this, x, bias, rows, cols);
         var xValues = Load(x, rows * cols);
         ReferenceMath.BiasAdd(xValues, Load(bias, cols), rows, cols);
         Store(xValues, x);
@@ -33,9 +31,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void BiasGradient(DeviceSpan<float> dy, DeviceSpan<float> dBias, int rows, int cols)
     {
-        BackendChecks.Matrix(this, dy, rows, cols);
-        BackendChecks.Matrix(this, dBias, 1, cols);
-        BackendChecks.NoOverlap(dy.Slice(0, rows * cols), dBias.Slice(0, cols));
+        BackendChecks.BiasGradient(this, dy, dBias, rows, cols);
         var dBiasValues = Load(dBias, cols);
         ReferenceMath.BiasGradient(Load(dy, rows * cols), dBiasValues, rows, cols);
         Store(dBiasValues, dBias);
@@ -45,20 +41,19 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void Copy(DeviceSpan<float> source, DeviceSpan<float> destination)
     {
-        BackendChecks.SameLength(this, source, destination);
-        BackendChecks.IdenticalOrDisjoint(source, destination);
+        BackendChecks.Copy(this, source, destination);
         Store(Load(source, source.Length), destination);
     }
 
     public void Fill(DeviceSpan<float> x, float value)
     {
-        BackendChecks.Owned(this, x);
+        BackendChecks.Fill(this, x, value);
         Span(x).Fill(value);
     }
 
     public void Scale(DeviceSpan<float> x, float alpha)
     {
-        BackendChecks.Owned(this, x);
+        BackendChecks.Scale(this, x, alpha);
         var values = Load(x, x.Length);
         ReferenceMath.Scale(values, alpha);
         Store(values, x);
@@ -66,8 +61,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void Axpy(float alpha, DeviceSpan<float> x, DeviceSpan<float> y)
     {
-        BackendChecks.SameLength(this, x, y);
-        BackendChecks.IdenticalOrDisjoint(x, y);
+        BackendChecks.Axpy(this, alpha, x, y);
         var yValues = Load(y, y.Length);
         ReferenceMath.Axpy(alpha, Load(x, x.Length), yValues);
         Store(yValues, y);
@@ -75,7 +69,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void Concat(DeviceSpan<float> a, DeviceSpan<float> b, DeviceSpan<float> output, int rows, int colsA, int colsB)
     {
-        CheckConcat(a, b, output, rows, colsA, colsB);
+        BackendChecks.Concat(this, a, b, output, rows, colsA, colsB);
         var outputValues = new double[rows * (colsA + colsB)];
         ReferenceMath.Concat(Load(a, rows * colsA), Load(b, rows * colsB), outputValues, rows, colsA, colsB);
         Store(outputValues, output);
@@ -83,7 +77,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void Split(DeviceSpan<float> input, DeviceSpan<float> a, DeviceSpan<float> b, int rows, int colsA, int colsB)
     {
-        CheckConcat(a, b, input, rows, colsA, colsB);
+        BackendChecks.Split(this, input, a, b, rows, colsA, colsB);
         var aValues = new double[rows * colsA];
         var bValues = new double[rows * colsB];
         ReferenceMath.Split(Load(input, rows * (colsA + colsB)), aValues, bValues, rows, colsA, colsB);
@@ -91,26 +85,9 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
         Store(bValues, b);
     }
 
-    /// <summary>Concat and Split: a (rows, colsA), b (rows, colsB), joined (rows, colsA + colsB), the three disjoint.</summary>
-    void CheckConcat(DeviceSpan<float> a, DeviceSpan<float> b, DeviceSpan<float> joined, int rows, int colsA, int colsB)
-    {
-        BackendChecks.NonNegative(rows); BackendChecks.NonNegative(colsA); BackendChecks.NonNegative(colsB);
-        BackendChecks.Matrix(this, a, rows, colsA);
-        BackendChecks.Matrix(this, b, rows, colsB);
-        BackendChecks.Matrix(this, joined, rows, colsA + colsB);
-        var aUsed = a.Slice(0, rows * colsA);
-        var bUsed = b.Slice(0, rows * colsB);
-        var joinedUsed = joined.Slice(0, rows * (colsA + colsB));
-        BackendChecks.NoOverlap(joinedUsed, aUsed);
-        BackendChecks.NoOverlap(joinedUsed, bUsed);
-        BackendChecks.NoOverlap(aUsed, bUsed);
-    }
-
     public void Sum(DeviceSpan<float> x, DeviceSpan<float> result)
     {
-        BackendChecks.Owned(this, x);
-        BackendChecks.Scalar(this, result);
-        BackendChecks.NoOverlap(x, result.Slice(0, 1));
+        BackendChecks.Sum(this, x, result);
         StoreScalar(ReferenceMath.Sum(Load(x, x.Length)), result);
     }
 
@@ -118,9 +95,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void ActivationForward(Activation f, DeviceSpan<float> x, DeviceSpan<float> y, float slope = 0.01f)
     {
-        BackendChecks.Activation(f);
-        BackendChecks.SameLength(this, x, y);
-        BackendChecks.IdenticalOrDisjoint(x, y);
+        BackendChecks.ActivationForward(this, f, x, y, slope);
         var yValues = new double[y.Length];
         ReferenceMath.ActivationForward(f, Load(x, x.Length), yValues, slope);
         Store(yValues, y);
@@ -128,16 +103,14 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void ActivationBackward(Activation f, DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> dy, DeviceSpan<float> dx, float slope = 0.01f)
     {
-        BackendChecks.Activation(f);
-        BackendChecks.SameLength(this, x, y);
-        BackendChecks.SameLength(this, x, dy);
-        BackendChecks.SameLength(this, x, dx);
-        BackendChecks.IdenticalOrDisjoint(dy, dx);
-        BackendChecks.IdenticalOrDisjoint(x, dx);
-        BackendChecks.IdenticalOrDisjoint(y, dx);
-        int length = x.Length;
+        BackendChecks.ActivationBackward(this, f, x, y, dy, dx, slope);
+        // Only the input f reads is loaded (the other may be the null view); ReferenceMath never indexes the empty one.
+        int length = dy.Length;
+        bool readsOutput = BackendChecks.ActivationBackwardReadsOutput(f);
+        double[] xValues = readsOutput ? [] : Load(x, length);
+        double[] yValues = readsOutput ? Load(y, length) : [];
         var dxValues = new double[length];
-        ReferenceMath.ActivationBackward(f, Load(x, length), Load(y, length), Load(dy, length), dxValues, slope);
+        ReferenceMath.ActivationBackward(f, xValues, yValues, Load(dy, length), dxValues, slope);
         Store(dxValues, dx);
     }
 
@@ -145,7 +118,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void BceWithLogitsForward(DeviceSpan<float> logits, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
     {
-        CheckLossForward(perSample, total, rows, cols, logits, targets);
+        BackendChecks.BceWithLogitsForward(this, logits, targets, perSample, total, rows, cols);
         var perSampleValues = new double[rows];
         double sum = ReferenceMath.BceWithLogitsForward(Load(logits, rows * cols), Load(targets, rows * cols), perSampleValues, rows, cols);
         StoreLoss(perSampleValues, sum, perSample, total);
@@ -153,7 +126,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void BceWithLogitsBackward(DeviceSpan<float> logits, DeviceSpan<float> targets, DeviceSpan<float> dLogits, int rows, int cols, float scale)
     {
-        CheckElementwiseBackward(rows, cols, dLogits, logits, targets);
+        BackendChecks.BceWithLogitsBackward(this, logits, targets, dLogits, rows, cols, scale);
         var dLogitsValues = new double[rows * cols];
         ReferenceMath.BceWithLogitsBackward(Load(logits, rows * cols), Load(targets, rows * cols), dLogitsValues, rows, cols, scale);
         Store(dLogitsValues, dLogits);
@@ -161,7 +134,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void MseForward(DeviceSpan<float> prediction, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
     {
-        CheckLossForward(perSample, total, rows, cols, prediction, targets);
+        BackendChecks.MseForward(this, prediction, targets, perSample, total, rows, cols);
         var perSampleValues = new double[rows];
         double sum = ReferenceMath.MseForward(Load(prediction, rows * cols), Load(targets, rows * cols), perSampleValues, rows, cols);
         StoreLoss(perSampleValues, sum, perSample, total);
@@ -169,7 +142,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void MseBackward(DeviceSpan<float> prediction, DeviceSpan<float> targets, DeviceSpan<float> dPrediction, int rows, int cols, float scale)
     {
-        CheckElementwiseBackward(rows, cols, dPrediction, prediction, targets);
+        BackendChecks.MseBackward(this, prediction, targets, dPrediction, rows, cols, scale);
         var dPredictionValues = new double[rows * cols];
         ReferenceMath.MseBackward(Load(prediction, rows * cols), Load(targets, rows * cols), dPredictionValues, rows, cols, scale);
         Store(dPredictionValues, dPrediction);
@@ -177,7 +150,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void GaussianNllForward(DeviceSpan<float> mean, DeviceSpan<float> logVar, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
     {
-        CheckLossForward(perSample, total, rows, cols, mean, logVar, targets);
+        BackendChecks.GaussianNllForward(this, mean, logVar, targets, perSample, total, rows, cols);
         int length = rows * cols;
         var perSampleValues = new double[rows];
         double sum = ReferenceMath.GaussianNllForward(Load(mean, length), Load(logVar, length), Load(targets, length), perSampleValues, rows, cols);
@@ -186,9 +159,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void GaussianNllBackward(DeviceSpan<float> mean, DeviceSpan<float> logVar, DeviceSpan<float> targets, DeviceSpan<float> dMean, DeviceSpan<float> dLogVar, int rows, int cols, float scale)
     {
-        CheckElementwiseBackward(rows, cols, dMean, mean, logVar, targets);
-        CheckElementwiseBackward(rows, cols, dLogVar, mean, logVar, targets);
-        BackendChecks.NoOverlap(dMean.Slice(0, rows * cols), dLogVar.Slice(0, rows * cols));
+        BackendChecks.GaussianNllBackward(this, mean, logVar, targets, dMean, dLogVar, rows, cols, scale);
         int length = rows * cols;
         var dMeanValues = new double[length];
         var dLogVarValues = new double[length];
@@ -199,7 +170,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void CrossEntropyForward(DeviceSpan<float> logits, DeviceSpan<int> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int classes, int ignoreIndex)
     {
-        CheckLossForward(perSample, total, rows, classes, logits);
+        BackendChecks.CrossEntropyForward(this, logits, targets, perSample, total, rows, classes, ignoreIndex);
         var targetValues = LoadTargets(targets, rows, classes, ignoreIndex);
         var perSampleValues = new double[rows];
         double sum = ReferenceMath.CrossEntropyForward(Load(logits, rows * classes), targetValues, perSampleValues, rows, classes, ignoreIndex);
@@ -208,25 +179,24 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void CrossEntropyBackward(DeviceSpan<float> logits, DeviceSpan<int> targets, DeviceSpan<float> dLogits, int rows, int classes, int ignoreIndex, float scale)
     {
-        CheckElementwiseBackward(rows, classes, dLogits, logits);
+        BackendChecks.CrossEntropyBackward(this, logits, targets, dLogits, rows, classes, ignoreIndex, scale);
         var targetValues = LoadTargets(targets, rows, classes, ignoreIndex);
         var dLogitsValues = new double[rows * classes];
         ReferenceMath.CrossEntropyBackward(Load(logits, rows * classes), targetValues, dLogitsValues, rows, classes, ignoreIndex, scale);
         Store(dLogitsValues, dLogits);
     }
 
-    /// <summary>targets (rows) as an array, each a class in [0, classes) or ignoreIndex, checked on the host.</summary>
-    int[] LoadTargets(DeviceSpan<int> targets, int rows, int classes, int ignoreIndex)
+    /// <summary>targets (rows) of a validated view as an array, each checked on the host to be a class in [0, classes) or ignoreIndex.</summary>
+    static int[] LoadTargets(DeviceSpan<int> targets, int rows, int classes, int ignoreIndex)
     {
-        BackendChecks.Matrix(this, targets, rows, 1);
         var values = Span(targets, rows).ToArray();
-        for (int r = 0; r < rows; r++) BackendChecks.CrossEntropyTarget(values[r], r, classes, ignoreIndex);
+        BackendChecks.CrossEntropyTarget(values, classes, ignoreIndex);
         return values;
     }
 
     public void KlStandardNormalForward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
     {
-        CheckLossForward(perSample, total, rows, cols, mu, logVar);
+        BackendChecks.KlStandardNormalForward(this, mu, logVar, perSample, total, rows, cols);
         var perSampleValues = new double[rows];
         double sum = ReferenceMath.KlStandardNormalForward(Load(mu, rows * cols), Load(logVar, rows * cols), perSampleValues, rows, cols);
         StoreLoss(perSampleValues, sum, perSample, total);
@@ -234,9 +204,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void KlStandardNormalBackward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar, int rows, int cols, float scale)
     {
-        CheckElementwiseBackward(rows, cols, dMu, mu, logVar);
-        CheckElementwiseBackward(rows, cols, dLogVar, mu, logVar);
-        BackendChecks.NoOverlap(dMu.Slice(0, rows * cols), dLogVar.Slice(0, rows * cols));
+        BackendChecks.KlStandardNormalBackward(this, mu, logVar, dMu, dLogVar, rows, cols, scale);
         int length = rows * cols;
         var dMuValues = Load(dMu, length);
         var dLogVarValues = Load(dLogVar, length);
@@ -247,7 +215,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void KlGaussianForward(DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
     {
-        CheckLossForward(perSample, total, rows, cols, muQ, logVarQ, muP, logVarP);
+        BackendChecks.KlGaussianForward(this, muQ, logVarQ, muP, logVarP, perSample, total, rows, cols);
         int length = rows * cols;
         var perSampleValues = new double[rows];
         double sum = ReferenceMath.KlGaussianForward(Load(muQ, length), Load(logVarQ, length), Load(muP, length), Load(logVarP, length), perSampleValues, rows, cols);
@@ -257,12 +225,8 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
     public void KlGaussianBackward(DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP,
         DeviceSpan<float> dMuQ, DeviceSpan<float> dLogVarQ, DeviceSpan<float> dMuP, DeviceSpan<float> dLogVarP, int rows, int cols, float scale)
     {
-        CheckElementwiseBackward(rows, cols, dMuQ, muQ, logVarQ, muP, logVarP);
-        CheckElementwiseBackward(rows, cols, dLogVarQ, muQ, logVarQ, muP, logVarP);
-        CheckElementwiseBackward(rows, cols, dMuP, muQ, logVarQ, muP, logVarP);
-        CheckElementwiseBackward(rows, cols, dLogVarP, muQ, logVarQ, muP, logVarP);
+        BackendChecks.KlGaussianBackward(this, muQ, logVarQ, muP, logVarP, dMuQ, dLogVarQ, dMuP, dLogVarP, rows, cols, scale);
         int length = rows * cols;
-        CheckDisjointOutputs(length, dMuQ, dLogVarQ, dMuP, dLogVarP);
         var dMuQValues = Load(dMuQ, length);
         var dLogVarQValues = Load(dLogVarQ, length);
         var dMuPValues = Load(dMuP, length);
@@ -275,54 +239,11 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
         Store(dLogVarPValues, dLogVarP);
     }
 
-    /// <summary>
-    /// Row-wise loss forward: every input (rows, cols); perSample (rows) and the optional total disjoint from each other
-    /// and from the inputs.
-    /// </summary>
-    void CheckLossForward(DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols, params ReadOnlySpan<DeviceSpan<float>> inputs)
-    {
-        BackendChecks.LossForward(this, perSample, total, rows, cols);
-        foreach (var input in inputs)
-        {
-            BackendChecks.Matrix(this, input, rows, cols);
-            var inputUsed = input.Slice(0, rows * cols);
-            BackendChecks.NoOverlap(perSample.Slice(0, rows), inputUsed);
-            if (!total.IsNull) BackendChecks.NoOverlap(total.Slice(0, 1), inputUsed);
-        }
-    }
-
-    /// <summary>Elementwise backward: output and every input (rows, cols); the output identical to or disjoint from each input.</summary>
-    void CheckElementwiseBackward(int rows, int cols, DeviceSpan<float> output, params ReadOnlySpan<DeviceSpan<float>> inputs)
-    {
-        BackendChecks.NonNegative(rows); BackendChecks.NonNegative(cols);
-        BackendChecks.Matrix(this, output, rows, cols);
-        var outputUsed = output.Slice(0, rows * cols);
-        foreach (var input in inputs)
-        {
-            BackendChecks.Matrix(this, input, rows, cols);
-            BackendChecks.IdenticalOrDisjoint(outputUsed, input.Slice(0, rows * cols));
-        }
-    }
-
-    /// <summary>The first <paramref name="length"/> elements of the outputs are pairwise disjoint.</summary>
-    static void CheckDisjointOutputs(int length, params ReadOnlySpan<DeviceSpan<float>> outputs)
-    {
-        for (int i = 0; i < outputs.Length; i++)
-            for (int j = i + 1; j < outputs.Length; j++)
-                BackendChecks.NoOverlap(outputs[i].Slice(0, length), outputs[j].Slice(0, length));
-    }
-
     // ---------------------------------------------------------------- reparameterization and randomness
 
     public void ReparameterizeForward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> z, float minLogVar, float maxLogVar)
     {
-        BackendChecks.LogVarClamp(minLogVar, maxLogVar);
-        BackendChecks.SameLength(this, mu, z);
-        BackendChecks.SameLength(this, logVar, z);
-        BackendChecks.SameLength(this, eps, z);
-        BackendChecks.IdenticalOrDisjoint(z, mu);
-        BackendChecks.IdenticalOrDisjoint(z, logVar);
-        BackendChecks.IdenticalOrDisjoint(z, eps);
+        BackendChecks.ReparameterizeForward(this, mu, logVar, eps, z, minLogVar, maxLogVar);
         int length = z.Length;
         var zValues = new double[length];
         ReferenceMath.ReparameterizeForward(Load(mu, length), Load(logVar, length), Load(eps, length), zValues, minLogVar, maxLogVar);
@@ -331,14 +252,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void ReparameterizeBackward(DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> dz, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar, float minLogVar, float maxLogVar)
     {
-        BackendChecks.LogVarClamp(minLogVar, maxLogVar);
-        BackendChecks.SameLength(this, logVar, dz);
-        BackendChecks.SameLength(this, eps, dz);
-        BackendChecks.SameLength(this, dMu, dz);
-        BackendChecks.SameLength(this, dLogVar, dz);
-        BackendChecks.NoOverlap(dMu, dLogVar);
-        BackendChecks.IdenticalOrDisjoint(dMu, logVar); BackendChecks.IdenticalOrDisjoint(dMu, eps); BackendChecks.IdenticalOrDisjoint(dMu, dz);
-        BackendChecks.IdenticalOrDisjoint(dLogVar, logVar); BackendChecks.IdenticalOrDisjoint(dLogVar, eps); BackendChecks.IdenticalOrDisjoint(dLogVar, dz);
+        BackendChecks.ReparameterizeBackward(this, logVar, eps, dz, dMu, dLogVar, minLogVar, maxLogVar);
         int length = dz.Length;
         var dMuValues = new double[length];
         var dLogVarValues = new double[length];
@@ -349,7 +263,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void RandomNormal(DeviceSpan<float> output, ulong seed, ulong offset)
     {
-        BackendChecks.Owned(this, output);
+        BackendChecks.RandomNormal(this, output, seed, offset);
         var values = Span(output);
         for (int i = 0; i < values.Length; i++) values[i] = PhiloxNormal.Sample(seed, offset + (ulong)i);
     }
@@ -358,7 +272,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void GatherRows(DeviceSpan<float> table, DeviceSpan<int> indices, DeviceSpan<float> output, int tableRows, int count, int cols)
     {
-        BackendChecks.Indexing(this, indices, table, output, tableRows, count, cols);
+        BackendChecks.GatherRows(this, table, indices, output, tableRows, count, cols);
         var indexValues = LoadIndices(indices, count, tableRows);
         var outputValues = new double[count * cols];
         ReferenceMath.GatherRows(Load(table, tableRows * cols), indexValues, outputValues, count, cols);
@@ -367,33 +281,24 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void ScatterAddRows(DeviceSpan<float> dOutput, DeviceSpan<int> indices, DeviceSpan<float> dTable, int tableRows, int count, int cols)
     {
-        BackendChecks.Indexing(this, indices, dTable, dOutput, tableRows, count, cols);
+        BackendChecks.ScatterAddRows(this, dOutput, indices, dTable, tableRows, count, cols);
         var indexValues = LoadIndices(indices, count, tableRows);
         var dTableValues = Load(dTable, tableRows * cols);
         ReferenceMath.ScatterAddRows(Load(dOutput, count * cols), indexValues, dTableValues, count, cols);
         Store(dTableValues, dTable);
     }
 
-    /// <summary>indices (count) as an array, each checked to be in [0, tableRows) on the host.</summary>
-    int[] LoadIndices(DeviceSpan<int> indices, int count, int tableRows)
+    /// <summary>indices (count) of a validated view as an array, each checked on the host to be in [0, tableRows).</summary>
+    static int[] LoadIndices(DeviceSpan<int> indices, int count, int tableRows)
     {
         var values = Span(indices, count).ToArray();
-        for (int i = 0; i < count; i++) BackendChecks.IndexInRange(values[i], i, tableRows, nameof(indices));
+        BackendChecks.IndexInRange(values, tableRows);
         return values;
     }
 
     public void NearestCode(DeviceSpan<float> x, DeviceSpan<float> codebook, DeviceSpan<int> indices, DeviceSpan<float> distances, int rows, int codes, int cols)
     {
-        BackendChecks.NonNegative(rows); BackendChecks.NonNegative(codes); BackendChecks.NonNegative(cols);
-        BackendChecks.Matrix(this, x, rows, cols);
-        BackendChecks.Matrix(this, codebook, codes, cols);
-        BackendChecks.Matrix(this, indices, rows, 1);
-        BackendChecks.Matrix(this, distances, rows, 1);
-        var distancesUsed = distances.Slice(0, rows);
-        BackendChecks.NoOverlap(distancesUsed, x.Slice(0, rows * cols));
-        BackendChecks.NoOverlap(distancesUsed, codebook.Slice(0, codes * cols));
-        if (rows > 0 && codes == 0)
-            throw new ArgumentException($"codebook has shape (0, {cols}); NearestCode needs at least one code for {rows} rows.", nameof(codes));
+        BackendChecks.NearestCode(this, x, codebook, indices, distances, rows, codes, cols);
         var indexValues = new int[rows];
         var distanceValues = new double[rows];
         ReferenceMath.NearestCode(Load(x, rows * cols), Load(codebook, codes * cols), indexValues, distanceValues, rows, codes, cols);
@@ -405,7 +310,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void AdamStep(DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v, AdamSettings settings, int step)
     {
-        BackendChecks.Adam(this, parameters, gradients, m, v, settings, step);
+        BackendChecks.AdamStep(this, parameters, gradients, m, v, settings, step);
         int length = parameters.Length;
         var parameterValues = Load(parameters, length);
         var mValues = Load(m, length);
@@ -418,17 +323,13 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void GlobalNorm(DeviceSpan<float> x, DeviceSpan<float> result)
     {
-        BackendChecks.Owned(this, x);
-        BackendChecks.Scalar(this, result);
-        BackendChecks.NoOverlap(x, result.Slice(0, 1));
+        BackendChecks.GlobalNorm(this, x, result);
         StoreScalar(ReferenceMath.GlobalNorm(Load(x, x.Length)), result);
     }
 
     public void ClipByNorm(DeviceSpan<float> x, DeviceSpan<float> norm, float maxNorm)
     {
-        BackendChecks.Owned(this, x);
-        BackendChecks.Scalar(this, norm);
-        BackendChecks.NoOverlap(x, norm.Slice(0, 1));
+        BackendChecks.ClipByNorm(this, x, norm, maxNorm);
         var values = Load(x, x.Length);
         ReferenceMath.ClipByNorm(values, Span(norm)[0], maxNorm);
         Store(values, x);
@@ -436,8 +337,7 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
 
     public void AllFinite(DeviceSpan<float> x, DeviceSpan<int> result)
     {
-        BackendChecks.Owned(this, x);
-        BackendChecks.Scalar(this, result);
+        BackendChecks.AllFinite(this, x, result);
         Span(result)[0] = ReferenceMath.AllFinite(Load(x, x.Length)) ? 1 : 0;
     }
 
