@@ -792,7 +792,7 @@ public sealed class CpuPrimitiveSmokeTests : IDisposable
     }
 
     /// <summary>
-    /// The primitives validated with BackendChecks.Matrix, which must build its error strings only when it throws.
+    /// The primitives with (rows, cols) shapes: their BackendChecks build error strings only when they throw.
     /// </summary>
     [Fact]
     public void CpuPrimitiveSmoke_matrix_validated_calls_allocate_nothing_after_warm_up()
