@@ -4,7 +4,6 @@ namespace Vae.Cpu;
 
 public sealed partial class CpuBackend
 {
-    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, DeviceSpan<float> a, DeviceSpan<float> b, float beta, DeviceSpan<float> c) => throw new NotImplementedException("Gemm");
     public void BiasAdd(DeviceSpan<float> x, DeviceSpan<float> bias, int rows, int cols) => throw new NotImplementedException("BiasAdd");
     public void BiasGradient(DeviceSpan<float> dy, DeviceSpan<float> dBias, int rows, int cols) => throw new NotImplementedException("BiasGradient");
     public void Copy(DeviceSpan<float> source, DeviceSpan<float> destination) => throw new NotImplementedException("Copy");

@@ -1,0 +1,271 @@
+// The packed, register-blocked GEMM of the CPU backend (BLIS / GotoBLAS style):
+//   C (m, n) = alpha * op(A) (m, k) * op(B) (k, n) + beta * C, row-major.
+// Blocking, from the outside in:
+//   macro blocks  MacroM x MacroK of op(A) and MacroK x MacroN of op(B) are packed once into shared panel buffers
+//                 (sized for the 32 MiB L3; a VAE layer is a single macro block);
+//   work items    rectangles of MR x NR tiles of C, spread over the WorkerPool; the columns of one item, at KC depth,
+//                 stay in the 1 MiB L2;
+//   k blocks      of at most KC: one packed A micro-panel (KC x MR) stays in L1 while the kernel sweeps the item's
+//                 B micro-panels (KC x NR);
+//   micro-kernel  one MR x NR tile in registers (GemmMicroKernel: 8 x 48 with AVX-512, GemmMicroKernel256: 6 x 16).
+// Every C element is computed by exactly one tile with the same k order (macro blocks, then k blocks, in order),
+// whatever the thread count, so results are bit-identical for any number of threads.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Vae.Cpu.Threading;
+
+namespace Vae.Cpu.Gemm;
+
+internal sealed unsafe class PackedGemm : IDisposable
+{
+    /// <summary>Depth of one k block: a KC x MR A micro-panel (8 KiB) stays in L1.</summary>
+    internal const int KC = 256;
+
+    /// <summary>Rows of op(A) per macro block (a multiple of both kernels' MR).</summary>
+    internal const int MacroM = 1536;
+
+    /// <summary>Columns of op(B) per macro block (a multiple of both kernels' NR).</summary>
+    internal const int MacroN = 1536;
+
+    /// <summary>Depth of a macro block.</summary>
+    internal const int MacroK = 1024;
+
+    /// <summary>Bytes of B panels one work item sweeps per k block; sized to stay in the 1 MiB L2.</summary>
+    const int ItemBBytes = 512 * 1024;
+
+    /// <summary>Below this many FLOPs (2 m n k) a GEMM runs on the calling thread only.</summary>
+    internal const double ParallelMinFlops = 200_000;
+
+    /// <summary>Smallest work item worth handing to another thread, in FLOPs.</summary>
+    const double MinItemFlops = 400_000;
+
+    static readonly bool Wide = Vector512.IsHardwareAccelerated;
+
+    readonly Lock gate = new();
+    float* packA;
+    long packACapacity;
+    float* packB;
+    long packBCapacity;
+
+    /// <summary>Rows per tile of the kernel in use.</summary>
+    internal static int MR => Wide ? GemmMicroKernel.MR : GemmMicroKernel256.MR;
+
+    /// <summary>Columns per full tile of the kernel in use.</summary>
+    internal static int NR => Wide ? GemmMicroKernel.NR : GemmMicroKernel256.NR;
+
+    static int Lanes => Wide ? GemmMicroKernel.Lanes : GemmMicroKernel256.Lanes;
+
+    /// <summary>
+    /// c (m, n) = alpha * op(a) * op(b) + beta * c with dense row-major operands: a is (m, k), or (k, m) when transA;
+    /// b is (k, n), or (n, k) when transB. beta = 0 does not read c. Arguments must already be validated.
+    /// </summary>
+    public void Multiply(WorkerPool pool, bool transA, bool transB, int m, int n, int k, float alpha, float* a, float* b, float beta, float* c)
+    {
+        if (m == 0 || n == 0) return;
+        if (k == 0 || alpha == 0f)
+        {
+            ScaleOnly(c, (long)m * n, beta);
+            return;
+        }
+
+        int mr = MR, nr = NR;
+        int macroM = Math.Min(m, MacroM), macroN = Math.Min(n, MacroN), macroK = Math.Min(k, MacroK);
+        bool parallel = pool.ThreadCount > 1 && 2.0 * m * n * k >= ParallelMinFlops;
+
+        lock (gate)
+        {
+            Reserve(ref packA, ref packACapacity, (long)DivUp(macroM, mr) * mr * macroK);
+            Reserve(ref packB, ref packBCapacity, (long)DivUp(macroN, nr) * nr * macroK);
+
+            var job = new GemmJob
+            {
+                A = a, B = b, C = c,
+                Lda = transA ? m : k, Ldb = transB ? k : n, Ldc = n,
+                TransA = transA, TransB = transB,
+                Alpha = alpha, Beta = beta,
+                PackA = packA, PackB = packB,
+            };
+            // macro blocks: for each column block, each depth block packs B once; A is packed per row block
+            for (int j0 = 0; j0 < n; j0 += MacroN)
+            {
+                for (int p0 = 0; p0 < k; p0 += MacroK)
+                {
+                    for (int i0 = 0; i0 < m; i0 += MacroM)
+                    {
+                        job.I0 = i0; job.Rows = Math.Min(MacroM, m - i0);
+                        job.J0 = j0; job.Cols = Math.Min(MacroN, n - j0);
+                        job.P0 = p0; job.Depth = Math.Min(MacroK, k - p0);
+                        job.FirstStore = p0 > 0 ? GemmStore.Accumulate : beta == 0f ? GemmStore.Overwrite : beta == 1f ? GemmStore.Accumulate : GemmStore.ScaleAndAdd;
+                        job.PackBPanels = i0 == 0;
+                        RunMacroBlock(pool, ref job, parallel);
+                    }
+                }
+            }
+        }
+    }
+
+    static void RunMacroBlock(WorkerPool pool, ref GemmJob job, bool parallel)
+    {
+        job.RowPanels = DivUp(job.Rows, MR);
+        job.ColPanels = DivUp(job.Cols, NR);
+        int kBlocks = DivUp(job.Depth, KC);
+        job.KBlock = DivUp(job.Depth, kBlocks);
+        ChooseItems(ref job, parallel ? pool.ThreadCount : 1);
+
+        int packItems = job.RowPanels + (job.PackBPanels ? job.ColPanels : 0);
+        fixed (GemmJob* context = &job)
+        {
+            if (parallel)
+            {
+                pool.Run(&PackItem, context, packItems);
+                pool.Run(&ComputeItem, context, job.ItemCount);
+            }
+            else
+            {
+                for (int i = 0; i < packItems; i++) PackItem(context, i);
+                for (int i = 0; i < job.ItemCount; i++) ComputeItem(context, i);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Splits the macro block's tiles into rectangles of ItemRowPanels x ItemColPanels tiles: the columns limited so
+    /// that an item's B panels stay in L2, then halved along the longer side until there are about 8 items per thread
+    /// (dynamic claiming then balances the load) or items would become too small to be worth a hand-over.
+    /// </summary>
+    static void ChooseItems(ref GemmJob job, int threads)
+    {
+        int mr = MR, nr = NR;
+        int rowPanels = job.RowPanels, colPanels = Math.Max(1, Math.Min(job.ColPanels, ItemBBytes / (nr * job.KBlock * sizeof(float))));
+        int target = threads == 1 ? 1 : 8 * threads;
+        while (DivUp(job.RowPanels, rowPanels) * DivUp(job.ColPanels, colPanels) < target)
+        {
+            int nextRows = rowPanels, nextCols = colPanels;
+            if ((rowPanels * mr >= colPanels * nr && rowPanels > 1) || colPanels == 1) nextRows = DivUp(rowPanels, 2);
+            else nextCols = DivUp(colPanels, 2);
+            if ((nextRows == rowPanels && nextCols == colPanels) || 2.0 * nextRows * mr * nextCols * nr * job.Depth < MinItemFlops) break;
+            rowPanels = nextRows;
+            colPanels = nextCols;
+        }
+        job.ItemRowPanels = rowPanels;
+        job.ItemColPanels = colPanels;
+        job.ItemRowBlocks = DivUp(job.RowPanels, rowPanels);
+        job.ItemCount = job.ItemRowBlocks * DivUp(job.ColPanels, colPanels);
+    }
+
+    /// <summary>Work item: packs A panel <paramref name="item"/>, or B panel item - RowPanels.</summary>
+    static void PackItem(void* context, int item)
+    {
+        var job = (GemmJob*)context;
+        int mr = MR;
+        if (item < job->RowPanels)
+        {
+            int i = item * mr;
+            float* a = job->TransA ? job->A + (long)job->P0 * job->Lda : job->A + job->P0;
+            GemmPacking.PackA(a, job->Lda, job->TransA, job->I0 + i, Math.Min(mr, job->Rows - i), job->Depth, mr, job->Alpha,
+                job->PackA + (long)item * mr * job->Depth);
+        }
+        else
+        {
+            int panel = item - job->RowPanels;
+            int j = panel * NR;
+            int cols = Math.Min(NR, job->Cols - j);
+            float* b = job->TransB ? job->B + job->P0 : job->B + (long)job->P0 * job->Ldb;
+            GemmPacking.PackB(b, job->Ldb, job->TransB, job->J0 + j, cols, job->Depth, PanelWidth(cols),
+                job->PackB + (long)panel * NR * job->Depth);
+        }
+    }
+
+    /// <summary>Work item: one rectangle of tiles of C over the macro block's whole depth, k block by k block.</summary>
+    static void ComputeItem(void* context, int item)
+    {
+        var job = (GemmJob*)context;
+        int mr = MR, nr = NR;
+        int rowBlock = item % job->ItemRowBlocks, colBlock = item / job->ItemRowBlocks;
+        int ir0 = rowBlock * job->ItemRowPanels, ir1 = Math.Min(ir0 + job->ItemRowPanels, job->RowPanels);
+        int jr0 = colBlock * job->ItemColPanels, jr1 = Math.Min(jr0 + job->ItemColPanels, job->ColPanels);
+        int depth = job->Depth, ldc = job->Ldc;
+        float* cBlock = job->C + (long)job->I0 * ldc + job->J0;
+        for (int p0 = 0; p0 < depth; p0 += job->KBlock)
+        {
+            int kc = Math.Min(job->KBlock, depth - p0);
+            var store = p0 == 0 ? job->FirstStore : GemmStore.Accumulate;
+            for (int ir = ir0; ir < ir1; ir++)
+            {
+                int rows = Math.Min(mr, job->Rows - ir * mr);
+                float* aPanel = job->PackA + (long)ir * mr * depth + (long)p0 * mr;
+                float* cRow = cBlock + (long)ir * mr * ldc;
+                for (int jr = jr0; jr < jr1; jr++)
+                {
+                    int cols = Math.Min(nr, job->Cols - jr * nr);
+                    float* bPanel = job->PackB + (long)jr * nr * depth + (long)p0 * PanelWidth(cols);
+                    if (Wide) GemmMicroKernel.Tile(kc, aPanel, bPanel, cRow + jr * nr, ldc, rows, cols, store, job->Beta);
+                    else GemmMicroKernel256.Tile(kc, aPanel, bPanel, cRow + jr * nr, ldc, rows, cols, store, job->Beta);
+                }
+            }
+        }
+    }
+
+    /// <summary>Floats per packed row of a B panel holding <paramref name="cols"/> columns: NR, or whole vectors for the last panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static int PanelWidth(int cols) => cols >= NR ? NR : DivUp(cols, Lanes) * Lanes;
+
+    /// <summary>c = beta * c for the k = 0 or alpha = 0 cases (beta = 0 writes zeros without reading c).</summary>
+    static void ScaleOnly(float* c, long count, float beta)
+    {
+        if (beta == 1f) return;
+        for (long i = 0; i < count; i += int.MaxValue)
+        {
+            var span = new Span<float>(c + i, (int)Math.Min(int.MaxValue, count - i));
+            if (beta == 0f) span.Clear();
+            else System.Numerics.Tensors.TensorPrimitives.Multiply(span, beta, span);
+        }
+    }
+
+    static int DivUp(int x, int y) => (x + y - 1) / y;
+
+    static void Reserve(ref float* buffer, ref long capacity, long floats)
+    {
+        if (floats <= capacity) return;
+        NativeMemory.AlignedFree(buffer);
+        buffer = null;
+        capacity = 0;
+        buffer = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+        capacity = floats;
+    }
+
+    void Free()
+    {
+        NativeMemory.AlignedFree(packA);
+        NativeMemory.AlignedFree(packB);
+        packA = packB = null;
+        packACapacity = packBCapacity = 0;
+    }
+
+    public void Dispose()
+    {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    ~PackedGemm() => Free();
+
+    /// <summary>One macro block's work, shared by the pool's threads through a pointer to the caller's stack.</summary>
+    struct GemmJob
+    {
+        public float* A, B, C;
+        public int Lda, Ldb, Ldc;
+        public bool TransA, TransB;
+        public float Alpha, Beta;
+        public float* PackA, PackB;
+
+        // the macro block: rows [I0, I0 + Rows) of C, columns [J0, J0 + Cols), depth [P0, P0 + Depth)
+        public int I0, Rows, J0, Cols, P0, Depth;
+        public GemmStore FirstStore;
+        public bool PackBPanels;
+
+        public int RowPanels, ColPanels, KBlock;
+        public int ItemRowPanels, ItemColPanels, ItemRowBlocks, ItemCount;
+    }
+}
