@@ -34,16 +34,17 @@ internal static unsafe class GemmMicroKernel
     /// apanel is (kc, MR) with row p holding op(A)[i0 .. i0 + MR, p]; bpanel is (kc, width) with row p holding
     /// op(B)[p, j0 .. j0 + width], width = 16 * ceil(cols / 16) (48 for a full panel). c points at C[i0, j0], row stride ldc.
     /// Only rows &lt; rows and columns &lt; cols of C are touched; padding in the panels must be zero.
+    /// With <paramref name="transposedC"/> the tile is one of C^T: element (r, j) goes to c[j * ldc + r].
     /// </summary>
-    public static void Tile(int kc, float* apanel, float* bpanel, float* c, int ldc, int rows, int cols, GemmStore store, float beta)
+    public static void Tile(int kc, float* apanel, float* bpanel, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
-        if (cols > 2 * Lanes) Kernel8x48(kc, apanel, bpanel, c, ldc, rows, cols, store, beta);
-        else if (cols > Lanes) Kernel8x32(kc, apanel, bpanel, c, ldc, rows, cols, store, beta);
-        else Kernel8x16(kc, apanel, bpanel, c, ldc, rows, cols, store, beta);
+        if (cols > 2 * Lanes) Kernel8x48(kc, apanel, bpanel, c, ldc, rows, cols, store, beta, transposedC);
+        else if (cols > Lanes) Kernel8x32(kc, apanel, bpanel, c, ldc, rows, cols, store, beta, transposedC);
+        else Kernel8x16(kc, apanel, bpanel, c, ldc, rows, cols, store, beta, transposedC);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    static void Kernel8x48(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, GemmStore store, float beta)
+    static void Kernel8x48(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
         // c{r}{v} holds C[i0 + r, j0 + 16 v .. j0 + 16 v + 16]
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
@@ -74,7 +75,7 @@ internal static unsafe class GemmMicroKernel
             a += MR;
             b += 3 * Lanes;
         }
-        if (rows == MR && cols == 3 * Lanes)
+        if (!transposedC && rows == MR && cols == 3 * Lanes)
         {
             var betaV = Vector512.Create(beta);
             Store(c, c00, store, betaV); Store(c + Lanes, c01, store, betaV); Store(c + 2 * Lanes, c02, store, betaV); c += ldc;
@@ -87,17 +88,17 @@ internal static unsafe class GemmMicroKernel
             Store(c, c70, store, betaV); Store(c + Lanes, c71, store, betaV); Store(c + 2 * Lanes, c72, store, betaV);
             return;
         }
-        // edge tile: park the accumulators in a (MR, 48) buffer, then copy the valid part (no call while they are live)
+        // edge or transposed tile: park the accumulators in a (MR, 48) buffer, then copy the valid part (no call while they are live)
         float* t = stackalloc float[MR * 3 * Lanes];
         c00.Store(t); c01.Store(t + 16); c02.Store(t + 32); c10.Store(t + 48); c11.Store(t + 64); c12.Store(t + 80);
         c20.Store(t + 96); c21.Store(t + 112); c22.Store(t + 128); c30.Store(t + 144); c31.Store(t + 160); c32.Store(t + 176);
         c40.Store(t + 192); c41.Store(t + 208); c42.Store(t + 224); c50.Store(t + 240); c51.Store(t + 256); c52.Store(t + 272);
         c60.Store(t + 288); c61.Store(t + 304); c62.Store(t + 320); c70.Store(t + 336); c71.Store(t + 352); c72.Store(t + 368);
-        GemmTileStore.Store(t, 3 * Lanes, c, ldc, rows, cols, store, beta);
+        GemmTileStore.Store(t, 3 * Lanes, c, ldc, rows, cols, store, beta, transposedC);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, GemmStore store, float beta)
+    static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
@@ -124,7 +125,7 @@ internal static unsafe class GemmMicroKernel
             a += MR;
             b += 2 * Lanes;
         }
-        if (rows == MR && cols == 2 * Lanes)
+        if (!transposedC && rows == MR && cols == 2 * Lanes)
         {
             var betaV = Vector512.Create(beta);
             Store(c, c00, store, betaV); Store(c + Lanes, c01, store, betaV); c += ldc;
@@ -141,11 +142,11 @@ internal static unsafe class GemmMicroKernel
         c00.Store(t); c01.Store(t + 16); c10.Store(t + 32); c11.Store(t + 48); c20.Store(t + 64); c21.Store(t + 80);
         c30.Store(t + 96); c31.Store(t + 112); c40.Store(t + 128); c41.Store(t + 144); c50.Store(t + 160); c51.Store(t + 176);
         c60.Store(t + 192); c61.Store(t + 208); c70.Store(t + 224); c71.Store(t + 240);
-        GemmTileStore.Store(t, 2 * Lanes, c, ldc, rows, cols, store, beta);
+        GemmTileStore.Store(t, 2 * Lanes, c, ldc, rows, cols, store, beta, transposedC);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    static void Kernel8x16(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, GemmStore store, float beta)
+    static void Kernel8x16(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         for (int p = 0; p < kc; p++)
@@ -162,7 +163,7 @@ internal static unsafe class GemmMicroKernel
             a += MR;
             b += Lanes;
         }
-        if (rows == MR && cols == Lanes)
+        if (!transposedC && rows == MR && cols == Lanes)
         {
             var betaV = Vector512.Create(beta);
             Store(c, c0, store, betaV); Store(c + ldc, c1, store, betaV); Store(c + 2 * ldc, c2, store, betaV); Store(c + 3 * ldc, c3, store, betaV);
@@ -172,7 +173,7 @@ internal static unsafe class GemmMicroKernel
         }
         float* t = stackalloc float[MR * Lanes];
         c0.Store(t); c1.Store(t + 16); c2.Store(t + 32); c3.Store(t + 48); c4.Store(t + 64); c5.Store(t + 80); c6.Store(t + 96); c7.Store(t + 112);
-        GemmTileStore.Store(t, Lanes, c, ldc, rows, cols, store, beta);
+        GemmTileStore.Store(t, Lanes, c, ldc, rows, cols, store, beta, transposedC);
     }
 
     /// <summary>One full vector of a tile written back: c = x, c += x or c = beta * c + x.</summary>

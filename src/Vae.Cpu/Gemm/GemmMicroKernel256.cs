@@ -18,14 +18,14 @@ internal static unsafe class GemmMicroKernel256
     public const int Lanes = 8;
 
     /// <summary>Same contract as <see cref="GemmMicroKernel.Tile"/> with MR = 6, NR = 16 and width = 8 * ceil(cols / 8).</summary>
-    public static void Tile(int kc, float* apanel, float* bpanel, float* c, int ldc, int rows, int cols, GemmStore store, float beta)
+    public static void Tile(int kc, float* apanel, float* bpanel, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
-        if (cols > Lanes) Kernel6x16(kc, apanel, bpanel, c, ldc, rows, cols, store, beta);
-        else Kernel6x8(kc, apanel, bpanel, c, ldc, rows, cols, store, beta);
+        if (cols > Lanes) Kernel6x16(kc, apanel, bpanel, c, ldc, rows, cols, store, beta, transposedC);
+        else Kernel6x8(kc, apanel, bpanel, c, ldc, rows, cols, store, beta, transposedC);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, GemmStore store, float beta)
+    static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
         // c{r}{v} holds C[i0 + r, j0 + 8 v .. j0 + 8 v + 8]
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -49,7 +49,7 @@ internal static unsafe class GemmMicroKernel256
             a += MR;
             b += 2 * Lanes;
         }
-        if (rows == MR && cols == 2 * Lanes)
+        if (!transposedC && rows == MR && cols == 2 * Lanes)
         {
             var betaV = Vector256.Create(beta);
             Store(c, c00, store, betaV); Store(c + Lanes, c01, store, betaV); c += ldc;
@@ -60,15 +60,15 @@ internal static unsafe class GemmMicroKernel256
             Store(c, c50, store, betaV); Store(c + Lanes, c51, store, betaV);
             return;
         }
-        // edge tile: park the accumulators in a (MR, 16) buffer, then copy the valid part (no call while they are live)
+        // edge or transposed tile: park the accumulators in a (MR, 16) buffer, then copy the valid part (no call while they are live)
         float* t = stackalloc float[MR * 2 * Lanes];
         c00.Store(t); c01.Store(t + 8); c10.Store(t + 16); c11.Store(t + 24); c20.Store(t + 32); c21.Store(t + 40);
         c30.Store(t + 48); c31.Store(t + 56); c40.Store(t + 64); c41.Store(t + 72); c50.Store(t + 80); c51.Store(t + 88);
-        GemmTileStore.Store(t, 2 * Lanes, c, ldc, rows, cols, store, beta);
+        GemmTileStore.Store(t, 2 * Lanes, c, ldc, rows, cols, store, beta, transposedC);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    static void Kernel6x8(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, GemmStore store, float beta)
+    static void Kernel6x8(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         for (int p = 0; p < kc; p++)
@@ -83,7 +83,7 @@ internal static unsafe class GemmMicroKernel256
             a += MR;
             b += Lanes;
         }
-        if (rows == MR && cols == Lanes)
+        if (!transposedC && rows == MR && cols == Lanes)
         {
             var betaV = Vector256.Create(beta);
             Store(c, c0, store, betaV); Store(c + ldc, c1, store, betaV); Store(c + 2 * ldc, c2, store, betaV);
@@ -93,7 +93,7 @@ internal static unsafe class GemmMicroKernel256
         }
         float* t = stackalloc float[MR * Lanes];
         c0.Store(t); c1.Store(t + 8); c2.Store(t + 16); c3.Store(t + 24); c4.Store(t + 32); c5.Store(t + 40);
-        GemmTileStore.Store(t, Lanes, c, ldc, rows, cols, store, beta);
+        GemmTileStore.Store(t, Lanes, c, ldc, rows, cols, store, beta, transposedC);
     }
 
     /// <summary>One full vector of a tile written back: c = x, c += x or c = beta * c + x.</summary>

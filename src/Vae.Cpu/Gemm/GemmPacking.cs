@@ -13,6 +13,7 @@ internal static unsafe class GemmPacking
     /// Packs rows [i0, i0 + rows) of alpha * op(A) into the panel dst (k, mr): dst[p * mr + r] = alpha * op(A)[i0 + r, p],
     /// zero for r &gt;= rows. op(A) is (m, k): a is (m, k) with row stride lda, or (k, m) with row stride lda when transA.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(float* a, int lda, bool transA, int i0, int rows, int k, int mr, float alpha, float* dst)
     {
         if (!transA)
@@ -55,6 +56,7 @@ internal static unsafe class GemmPacking
     /// Packs columns [j0, j0 + cols) of op(B) into the panel dst (k, width): dst[p * width + j] = op(B)[p, j0 + j],
     /// zero for j &gt;= cols. op(B) is (k, n): b is (k, n) with row stride ldb, or (n, k) with row stride ldb when transB.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(float* b, int ldb, bool transB, int j0, int cols, int k, int width, float* dst)
     {
         if (!transB)
@@ -113,7 +115,7 @@ internal static unsafe class GemmPacking
     /// d[c * dstStride + r] = scale * s[r * srcStride + c].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Transpose8x8(float* s, int srcStride, float* d, int dstStride, float scale)
+    internal static void Transpose8x8(float* s, int srcStride, float* d, int dstStride, float scale)
     {
         // rows r0..r7 = s0..s7; after unpack, shuffle and lane permute, o{c} holds column c
         var r0 = Avx.LoadVector256(s);

@@ -1,13 +1,16 @@
 // The packed, register-blocked GEMM of the CPU backend (BLIS / GotoBLAS style):
 //   C (m, n) = alpha * op(A) (m, k) * op(B) (k, n) + beta * C, row-major.
 // Blocking, from the outside in:
-//   macro blocks  MacroM x MacroK of op(A) and MacroK x MacroN of op(B) are packed once into shared panel buffers
-//                 (sized for the 32 MiB L3; a VAE layer is a single macro block);
+//   macro blocks  MacroM x MacroK of op(A) and MacroK x MacroN of op(B), packed into shared panel buffers (sized
+//                 for the 32 MiB L3; a VAE layer is a single macro block), each panel once, by whichever work item
+//                 needs it first (the others wait for it or pack other panels meanwhile): one pool run per macro block;
 //   work items    rectangles of MR x NR tiles of C, spread over the WorkerPool; the columns of one item, at KC depth,
 //                 stay in the 1 MiB L2;
 //   k blocks      of at most KC: one packed A micro-panel (KC x MR) stays in L1 while the kernel sweeps the item's
 //                 B micro-panels (KC x NR);
 //   micro-kernel  one MR x NR tile in registers (GemmMicroKernel: 8 x 48 with AVX-512, GemmMicroKernel256: 6 x 16).
+// Orientation: when the padding of partial tiles wastes clearly less that way (n = 20 against m = 128, say), the
+// product runs transposed, C^T = op(B)^T op(A)^T, with C^T's tiles written back transposed into C.
 // Every C element is computed by exactly one tile with the same k order (macro blocks, then k blocks, in order),
 // whatever the thread count, so results are bit-identical for any number of threads.
 using System.Runtime.CompilerServices;
@@ -42,7 +45,13 @@ internal sealed unsafe class PackedGemm : IDisposable
 
     static readonly bool Wide = Vector512.IsHardwareAccelerated;
 
+    /// <summary>Panel states of one macro block: at most MacroM / 6 A panels and MacroN / 16 B panels.</summary>
+    const int MaxPanels = 512;
+
+    const int Unpacked = 0, Packing = 1, Packed = 2;
+
     readonly Lock gate = new();
+    int* panelStates = (int*)NativeMemory.AlignedAlloc(MaxPanels * sizeof(int), 64);
     float* packA;
     long packACapacity;
     float* packB;
@@ -69,6 +78,18 @@ internal sealed unsafe class PackedGemm : IDisposable
             return;
         }
 
+        int ldc = n;
+        bool transposed = PreferTransposed(m, n);
+        if (transposed)
+        {
+            // C^T (n, m) = op(B)^T (n, k) * op(A)^T (k, m): b plays A with the opposite transpose flag, and vice versa
+            float* swap = a;
+            a = b;
+            b = swap;
+            (transA, transB) = (!transB, !transA);
+            (m, n) = (n, m);
+        }
+
         int mr = MR, nr = NR;
         int macroM = Math.Min(m, MacroM), macroN = Math.Min(n, MacroN), macroK = Math.Min(k, MacroK);
         bool parallel = pool.ThreadCount > 1 && 2.0 * m * n * k >= ParallelMinFlops;
@@ -81,10 +102,11 @@ internal sealed unsafe class PackedGemm : IDisposable
             var job = new GemmJob
             {
                 A = a, B = b, C = c,
-                Lda = transA ? m : k, Ldb = transB ? k : n, Ldc = n,
+                Lda = transA ? m : k, Ldb = transB ? k : n, Ldc = ldc,
+                CRowStride = transposed ? 1 : ldc, CColStride = transposed ? ldc : 1, TransposedC = transposed,
                 TransA = transA, TransB = transB,
                 Alpha = alpha, Beta = beta,
-                PackA = packA, PackB = packB,
+                PackA = packA, PackB = packB, PanelStates = panelStates,
             };
             // macro blocks: for each column block, each depth block packs B once; A is packed per row block
             for (int j0 = 0; j0 < n; j0 += MacroN)
@@ -113,17 +135,14 @@ internal sealed unsafe class PackedGemm : IDisposable
         job.KBlock = DivUp(job.Depth, kBlocks);
         ChooseItems(ref job, parallel ? pool.ThreadCount : 1);
 
-        int packItems = job.RowPanels + (job.PackBPanels ? job.ColPanels : 0);
+        // A panels of this row block are new; B panels are new unless an earlier row block packed them
+        new Span<int>(job.PanelStates, job.RowPanels).Fill(Unpacked);
+        new Span<int>(job.PanelStates + job.RowPanels, job.ColPanels).Fill(job.PackBPanels ? Unpacked : Packed);
         fixed (GemmJob* context = &job)
         {
-            if (parallel)
-            {
-                pool.Run(&PackItem, context, packItems);
-                pool.Run(&ComputeItem, context, job.ItemCount);
-            }
+            if (parallel) pool.Run(&ComputeItem, context, job.ItemCount);
             else
             {
-                for (int i = 0; i < packItems; i++) PackItem(context, i);
                 for (int i = 0; i < job.ItemCount; i++) ComputeItem(context, i);
             }
         }
@@ -154,21 +173,47 @@ internal sealed unsafe class PackedGemm : IDisposable
         job.ItemCount = job.ItemRowBlocks * DivUp(job.ColPanels, colPanels);
     }
 
-    /// <summary>Work item: packs A panel <paramref name="item"/>, or B panel item - RowPanels.</summary>
-    static void PackItem(void* context, int item)
+    /// <summary>
+    /// Makes panels [first, last) ready (A panels are numbered 0 .. RowPanels, B panels follow): packs each one nobody
+    /// has started, then waits for those another thread is packing. Packing is deterministic, so who packs is irrelevant.
+    /// </summary>
+    static void EnsurePacked(GemmJob* job, int first, int last)
     {
-        var job = (GemmJob*)context;
-        int mr = MR;
-        if (item < job->RowPanels)
+        bool waiting = false;
+        for (int panel = first; panel < last; panel++)
         {
-            int i = item * mr;
+            ref int state = ref job->PanelStates[panel];
+            if (Volatile.Read(ref state) == Packed) continue;
+            if (Interlocked.CompareExchange(ref state, Packing, Unpacked) == Unpacked)
+            {
+                Pack(job, panel);
+                Volatile.Write(ref state, Packed);
+            }
+            else waiting = true;
+        }
+        if (!waiting) return;
+        for (int panel = first; panel < last; panel++)
+        {
+            var spinner = new SpinWait();
+            while (Volatile.Read(ref job->PanelStates[panel]) != Packed) spinner.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    /// <summary>Packs A panel <paramref name="panel"/> of the macro block, or B panel panel - RowPanels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Pack(GemmJob* job, int panel)
+    {
+        int mr = MR;
+        if (panel < job->RowPanels)
+        {
+            int i = panel * mr;
             float* a = job->TransA ? job->A + (long)job->P0 * job->Lda : job->A + job->P0;
             GemmPacking.PackA(a, job->Lda, job->TransA, job->I0 + i, Math.Min(mr, job->Rows - i), job->Depth, mr, job->Alpha,
-                job->PackA + (long)item * mr * job->Depth);
+                job->PackA + (long)panel * mr * job->Depth);
         }
         else
         {
-            int panel = item - job->RowPanels;
+            panel -= job->RowPanels;
             int j = panel * NR;
             int cols = Math.Min(NR, job->Cols - j);
             float* b = job->TransB ? job->B + job->P0 : job->B + (long)job->P0 * job->Ldb;
@@ -177,7 +222,8 @@ internal sealed unsafe class PackedGemm : IDisposable
         }
     }
 
-    /// <summary>Work item: one rectangle of tiles of C over the macro block's whole depth, k block by k block.</summary>
+    /// <summary>Work item: one rectangle of tiles of C over the macro block's whole depth, k block by k block, after packing its panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void ComputeItem(void* context, int item)
     {
         var job = (GemmJob*)context;
@@ -185,8 +231,12 @@ internal sealed unsafe class PackedGemm : IDisposable
         int rowBlock = item % job->ItemRowBlocks, colBlock = item / job->ItemRowBlocks;
         int ir0 = rowBlock * job->ItemRowPanels, ir1 = Math.Min(ir0 + job->ItemRowPanels, job->RowPanels);
         int jr0 = colBlock * job->ItemColPanels, jr1 = Math.Min(jr0 + job->ItemColPanels, job->ColPanels);
+        EnsurePacked(job, job->RowPanels + jr0, job->RowPanels + jr1);
+        EnsurePacked(job, ir0, ir1);
         int depth = job->Depth, ldc = job->Ldc;
-        float* cBlock = job->C + (long)job->I0 * ldc + job->J0;
+        long rowStride = job->CRowStride, colStride = job->CColStride;
+        bool transposedC = job->TransposedC;
+        float* cBlock = job->C + job->I0 * rowStride + job->J0 * colStride;
         for (int p0 = 0; p0 < depth; p0 += job->KBlock)
         {
             int kc = Math.Min(job->KBlock, depth - p0);
@@ -195,17 +245,32 @@ internal sealed unsafe class PackedGemm : IDisposable
             {
                 int rows = Math.Min(mr, job->Rows - ir * mr);
                 float* aPanel = job->PackA + (long)ir * mr * depth + (long)p0 * mr;
-                float* cRow = cBlock + (long)ir * mr * ldc;
+                float* cRow = cBlock + ir * mr * rowStride;
                 for (int jr = jr0; jr < jr1; jr++)
                 {
                     int cols = Math.Min(nr, job->Cols - jr * nr);
                     float* bPanel = job->PackB + (long)jr * nr * depth + (long)p0 * PanelWidth(cols);
-                    if (Wide) GemmMicroKernel.Tile(kc, aPanel, bPanel, cRow + jr * nr, ldc, rows, cols, store, job->Beta);
-                    else GemmMicroKernel256.Tile(kc, aPanel, bPanel, cRow + jr * nr, ldc, rows, cols, store, job->Beta);
+                    float* cTile = cRow + jr * nr * colStride;
+                    if (Wide) GemmMicroKernel.Tile(kc, aPanel, bPanel, cTile, ldc, rows, cols, store, job->Beta, transposedC);
+                    else GemmMicroKernel256.Tile(kc, aPanel, bPanel, cTile, ldc, rows, cols, store, job->Beta, transposedC);
                 }
             }
         }
     }
+
+    /// <summary>
+    /// True when C^T = op(B)^T op(A)^T pads clearly less (10 %) than C = op(A) op(B): rows are padded to whole tiles,
+    /// columns to whole vectors. The transposed write-back costs a little, hence the margin.
+    /// </summary>
+    internal static bool PreferTransposed(int m, int n)
+    {
+        long normal = (long)PaddedRows(m) * PaddedCols(n), swapped = (long)PaddedRows(n) * PaddedCols(m);
+        return swapped * 10 < normal * 9;
+    }
+
+    static int PaddedRows(int rows) => DivUp(rows, MR) * MR;
+
+    static int PaddedCols(int cols) => cols / NR * NR + DivUp(cols % NR, Lanes) * Lanes;
 
     /// <summary>Floats per packed row of a B panel holding <paramref name="cols"/> columns: NR, or whole vectors for the last panel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -239,7 +304,9 @@ internal sealed unsafe class PackedGemm : IDisposable
     {
         NativeMemory.AlignedFree(packA);
         NativeMemory.AlignedFree(packB);
+        NativeMemory.AlignedFree(panelStates);
         packA = packB = null;
+        panelStates = null;
         packACapacity = packBCapacity = 0;
     }
 
@@ -256,9 +323,12 @@ internal sealed unsafe class PackedGemm : IDisposable
     {
         public float* A, B, C;
         public int Lda, Ldb, Ldc;
+        public long CRowStride, CColStride;   // C's (or, transposed, C^T's) strides between tile rows and columns
+        public bool TransposedC;
         public bool TransA, TransB;
         public float Alpha, Beta;
         public float* PackA, PackB;
+        public int* PanelStates;
 
         // the macro block: rows [I0, I0 + Rows) of C, columns [J0, J0 + Cols), depth [P0, P0 + Depth)
         public int I0, Rows, J0, Cols, P0, Depth;
