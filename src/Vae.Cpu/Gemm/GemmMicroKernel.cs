@@ -31,20 +31,20 @@ internal static unsafe class GemmMicroKernel
 
     /// <summary>
     /// tile (rows, cols) of c = apanel * bpanel, written back as <paramref name="store"/> says.
-    /// apanel is (kc, MR) with row p holding op(A)[i0 .. i0 + MR, p]; bpanel is (kc, width) with row p holding
-    /// op(B)[p, j0 .. j0 + width], width = 16 * ceil(cols / 16) (48 for a full panel). c points at C[i0, j0], row stride ldc.
+    /// apanel is (kc, MR) with row p holding op(A)[i0 .. i0 + MR, p]; bpanel has kc rows, bStride floats apart, with row p
+    /// holding op(B)[p, j0 .. j0 + width], width = 16 * ceil(cols / 16) (48 for a full panel). c points at C[i0, j0], row stride ldc.
     /// Only rows &lt; rows and columns &lt; cols of C are touched; padding in the panels must be zero.
     /// With <paramref name="transposedC"/> the tile is one of C^T: element (r, j) goes to c[j * ldc + r].
     /// </summary>
-    public static void Tile(int kc, float* apanel, float* bpanel, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
+    public static void Tile(int kc, float* apanel, float* bpanel, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
-        if (cols > 2 * Lanes) Kernel8x48(kc, apanel, bpanel, c, ldc, rows, cols, store, beta, transposedC);
-        else if (cols > Lanes) Kernel8x32(kc, apanel, bpanel, c, ldc, rows, cols, store, beta, transposedC);
-        else Kernel8x16(kc, apanel, bpanel, c, ldc, rows, cols, store, beta, transposedC);
+        if (cols > 2 * Lanes) Kernel8x48(kc, apanel, bpanel, bStride, c, ldc, rows, cols, store, beta, transposedC);
+        else if (cols > Lanes) Kernel8x32(kc, apanel, bpanel, bStride, c, ldc, rows, cols, store, beta, transposedC);
+        else Kernel8x16(kc, apanel, bpanel, bStride, c, ldc, rows, cols, store, beta, transposedC);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    static void Kernel8x48(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
+    static void Kernel8x48(int kc, float* a, float* b, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
         // c{r}{v} holds C[i0 + r, j0 + 16 v .. j0 + 16 v + 16]
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
@@ -73,7 +73,7 @@ internal static unsafe class GemmMicroKernel
             ai = Vector512.Create(a[7]);
             c70 = Vector512.FusedMultiplyAdd(ai, b0, c70); c71 = Vector512.FusedMultiplyAdd(ai, b1, c71); c72 = Vector512.FusedMultiplyAdd(ai, b2, c72);
             a += MR;
-            b += 3 * Lanes;
+            b += bStride;
         }
         if (!transposedC && rows == MR && cols == 3 * Lanes)
         {
@@ -98,7 +98,7 @@ internal static unsafe class GemmMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
+    static void Kernel8x32(int kc, float* a, float* b, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
@@ -123,7 +123,7 @@ internal static unsafe class GemmMicroKernel
             ai = Vector512.Create(a[7]);
             c70 = Vector512.FusedMultiplyAdd(ai, b0, c70); c71 = Vector512.FusedMultiplyAdd(ai, b1, c71);
             a += MR;
-            b += 2 * Lanes;
+            b += bStride;
         }
         if (!transposedC && rows == MR && cols == 2 * Lanes)
         {
@@ -146,7 +146,7 @@ internal static unsafe class GemmMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    static void Kernel8x16(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
+    static void Kernel8x16(int kc, float* a, float* b, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         for (int p = 0; p < kc; p++)
@@ -161,7 +161,7 @@ internal static unsafe class GemmMicroKernel
             c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a[6]), b0, c6);
             c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a[7]), b0, c7);
             a += MR;
-            b += Lanes;
+            b += bStride;
         }
         if (!transposedC && rows == MR && cols == Lanes)
         {

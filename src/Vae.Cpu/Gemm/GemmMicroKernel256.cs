@@ -18,14 +18,14 @@ internal static unsafe class GemmMicroKernel256
     public const int Lanes = 8;
 
     /// <summary>Same contract as <see cref="GemmMicroKernel.Tile"/> with MR = 6, NR = 16 and width = 8 * ceil(cols / 8).</summary>
-    public static void Tile(int kc, float* apanel, float* bpanel, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
+    public static void Tile(int kc, float* apanel, float* bpanel, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
-        if (cols > Lanes) Kernel6x16(kc, apanel, bpanel, c, ldc, rows, cols, store, beta, transposedC);
-        else Kernel6x8(kc, apanel, bpanel, c, ldc, rows, cols, store, beta, transposedC);
+        if (cols > Lanes) Kernel6x16(kc, apanel, bpanel, bStride, c, ldc, rows, cols, store, beta, transposedC);
+        else Kernel6x8(kc, apanel, bpanel, bStride, c, ldc, rows, cols, store, beta, transposedC);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
+    static void Kernel6x16(int kc, float* a, float* b, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
         // c{r}{v} holds C[i0 + r, j0 + 8 v .. j0 + 8 v + 8]
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -47,7 +47,7 @@ internal static unsafe class GemmMicroKernel256
             ai = Vector256.Create(a[5]);
             c50 = Vector256.FusedMultiplyAdd(ai, b0, c50); c51 = Vector256.FusedMultiplyAdd(ai, b1, c51);
             a += MR;
-            b += 2 * Lanes;
+            b += bStride;
         }
         if (!transposedC && rows == MR && cols == 2 * Lanes)
         {
@@ -68,7 +68,7 @@ internal static unsafe class GemmMicroKernel256
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    static void Kernel6x8(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
+    static void Kernel6x8(int kc, float* a, float* b, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         for (int p = 0; p < kc; p++)
@@ -81,7 +81,7 @@ internal static unsafe class GemmMicroKernel256
             c4 = Vector256.FusedMultiplyAdd(Vector256.Create(a[4]), b0, c4);
             c5 = Vector256.FusedMultiplyAdd(Vector256.Create(a[5]), b0, c5);
             a += MR;
-            b += Lanes;
+            b += bStride;
         }
         if (!transposedC && rows == MR && cols == Lanes)
         {

@@ -8,6 +8,7 @@
 //                 stay in the 1 MiB L2;
 //   k blocks      of at most KC: one packed A micro-panel (KC x MR) stays in L1 while the kernel sweeps the item's
 //                 B micro-panels (KC x NR);
+//   (an untransposed B is read in place where its panels are whole vectors; see ReadsBInPlace)
 //   micro-kernel  one MR x NR tile in registers (GemmMicroKernel: 8 x 48 with AVX-512, GemmMicroKernel256: 6 x 16).
 // Orientation: when the padding of partial tiles wastes clearly less that way (n = 20 against m = 128, say), the
 // product runs transposed, C^T = op(B)^T op(A)^T, with C^T's tiles written back transposed into C.
@@ -216,6 +217,7 @@ internal sealed unsafe class PackedGemm : IDisposable
             panel -= job->RowPanels;
             int j = panel * NR;
             int cols = Math.Min(NR, job->Cols - j);
+            if (ReadsBInPlace(job, cols)) return;
             float* b = job->TransB ? job->B + job->P0 : job->B + (long)job->P0 * job->Ldb;
             GemmPacking.PackB(b, job->Ldb, job->TransB, job->J0 + j, cols, job->Depth, PanelWidth(cols),
                 job->PackB + (long)panel * NR * job->Depth);
@@ -249,10 +251,16 @@ internal sealed unsafe class PackedGemm : IDisposable
                 for (int jr = jr0; jr < jr1; jr++)
                 {
                     int cols = Math.Min(nr, job->Cols - jr * nr);
-                    float* bPanel = job->PackB + (long)jr * nr * depth + (long)p0 * PanelWidth(cols);
+                    int bStride = PanelWidth(cols);
+                    float* bPanel = job->PackB + (long)jr * nr * depth + (long)p0 * bStride;
+                    if (ReadsBInPlace(job, cols))
+                    {
+                        bStride = job->Ldb;
+                        bPanel = job->B + (long)(job->P0 + p0) * bStride + job->J0 + jr * nr;
+                    }
                     float* cTile = cRow + jr * nr * colStride;
-                    if (Wide) GemmMicroKernel.Tile(kc, aPanel, bPanel, cTile, ldc, rows, cols, store, job->Beta, transposedC);
-                    else GemmMicroKernel256.Tile(kc, aPanel, bPanel, cTile, ldc, rows, cols, store, job->Beta, transposedC);
+                    if (Wide) GemmMicroKernel.Tile(kc, aPanel, bPanel, bStride, cTile, ldc, rows, cols, store, job->Beta, transposedC);
+                    else GemmMicroKernel256.Tile(kc, aPanel, bPanel, bStride, cTile, ldc, rows, cols, store, job->Beta, transposedC);
                 }
             }
         }
@@ -271,6 +279,14 @@ internal sealed unsafe class PackedGemm : IDisposable
     static int PaddedRows(int rows) => DivUp(rows, MR) * MR;
 
     static int PaddedCols(int cols) => cols / NR * NR + DivUp(cols % NR, Lanes) * Lanes;
+
+    /// <summary>
+    /// An untransposed B panel of whole vectors is read where it lies, row stride ldb, instead of being copied: its rows
+    /// already are contiguous runs of the panel's columns, and skipping the copy saves a pass over B (most for small m).
+    /// Not when the row stride is a multiple of 256 bytes: then the panel's rows would crowd into few cache sets.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static bool ReadsBInPlace(GemmJob* job, int cols) => !job->TransB && cols == PanelWidth(cols) && job->Ldb % 64 != 0;
 
     /// <summary>Floats per packed row of a B panel holding <paramref name="cols"/> columns: NR, or whole vectors for the last panel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
