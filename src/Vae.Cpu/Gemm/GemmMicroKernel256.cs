@@ -24,12 +24,16 @@ internal static unsafe class GemmMicroKernel256
         else Kernel6x8(kc, apanel, bpanel, bStride, c, ldc, rows, cols, store, beta, transposedC);
     }
 
+    /// <summary>Columns the kernel for a panel of <paramref name="cols"/> (&lt;= NR) columns computes, padding included.</summary>
+    public static int ComputedCols(int cols) => cols > Lanes ? 2 * Lanes : Lanes;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
     static void Kernel6x16(int kc, float* a, float* b, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
         // c{r}{v} holds C[i0 + r, j0 + 8 v .. j0 + 8 v + 8]
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        nint step = bStride;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector256.Load(b);
@@ -47,7 +51,7 @@ internal static unsafe class GemmMicroKernel256
             ai = Vector256.Create(a[5]);
             c50 = Vector256.FusedMultiplyAdd(ai, b0, c50); c51 = Vector256.FusedMultiplyAdd(ai, b1, c51);
             a += MR;
-            b += bStride;
+            b += step;
         }
         if (!transposedC && rows == MR && cols == 2 * Lanes)
         {
@@ -71,6 +75,7 @@ internal static unsafe class GemmMicroKernel256
     static void Kernel6x8(int kc, float* a, float* b, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        nint step = bStride;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector256.Load(b);
@@ -81,7 +86,7 @@ internal static unsafe class GemmMicroKernel256
             c4 = Vector256.FusedMultiplyAdd(Vector256.Create(a[4]), b0, c4);
             c5 = Vector256.FusedMultiplyAdd(Vector256.Create(a[5]), b0, c5);
             a += MR;
-            b += bStride;
+            b += step;
         }
         if (!transposedC && rows == MR && cols == Lanes)
         {

@@ -268,7 +268,7 @@ internal sealed unsafe class PackedGemm : IDisposable
 
     /// <summary>
     /// True when C^T = op(B)^T op(A)^T pads clearly less (10 %) than C = op(A) op(B): rows are padded to whole tiles,
-    /// columns to whole vectors. The transposed write-back costs a little, hence the margin.
+    /// columns to what the kernel for the last panel computes. The transposed write-back costs a little, hence the margin.
     /// </summary>
     internal static bool PreferTransposed(int m, int n)
     {
@@ -278,7 +278,11 @@ internal sealed unsafe class PackedGemm : IDisposable
 
     static int PaddedRows(int rows) => DivUp(rows, MR) * MR;
 
-    static int PaddedCols(int cols) => cols / NR * NR + DivUp(cols % NR, Lanes) * Lanes;
+    static int PaddedCols(int cols)
+    {
+        int last = cols % NR;
+        return cols / NR * NR + (last == 0 ? 0 : Wide ? GemmMicroKernel.ComputedCols(last) : GemmMicroKernel256.ComputedCols(last));
+    }
 
     /// <summary>
     /// An untransposed B panel of whole vectors is read where it lies, row stride ldb, instead of being copied: its rows
