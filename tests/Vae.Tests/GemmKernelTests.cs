@@ -6,6 +6,7 @@
 // Tolerance, per element: |got - want| <= 1e-5 + 1e-5 * (|alpha| * sum_p |op(A)[i, p] * op(B)[p, j]| + |beta * C0[i, j]|),
 // i.e. 1e-5 + 1e-5 * sum_k |a_ik b_kj| scaled by alpha, plus the same relative slack on the beta * C term.
 using Vae.Cpu;
+using Vae.Cpu.Gemm;
 using Xunit;
 
 namespace Vae.Tests;
@@ -75,6 +76,28 @@ public sealed class GemmKernelTests
             bool transA = (k & 1) != 0, transB = (k & 2) != 0;
             Check(backend, transA, transB, MR + 1, 19, k, 0.5f, k % 3 == 0 ? 0f : -1.25f, seed: ++seed);
         }
+    }
+
+    [Fact]
+    public void Matches_reference_in_the_transposed_orientation()
+    {
+        // Thin n against a long m runs as C^T = op(B)^T op(A)^T with transposed write-back; cover every row remainder
+        // of C^T's tiles (n = 1..8) and several column remainders (m), for all transposes.
+        using var backend = new CpuBackend(2);
+        int seed = 3000, covered = 0;
+        var rowRemainders = new HashSet<int>();
+        foreach (int m in new[] { 100, 145, 200, 233 })
+            for (int n = 1; n <= 9; n++)
+                foreach (int k in new[] { 70, 257 })
+                {
+                    if (!PackedGemm.PreferTransposed(m, n, k)) continue;
+                    covered++;
+                    rowRemainders.Add(n % MR);
+                    foreach (bool transA in new[] { false, true })
+                        foreach (bool transB in new[] { false, true })
+                            Check(backend, transA, transB, m, n, k, Scalars[(m + n) % 4], Scalars[(n + k) % 4], seed: ++seed);
+                }
+        Assert.True(covered >= 40 && rowRemainders.Count == MR, $"only {covered} transposed shapes, row remainders {string.Join(",", rowRemainders)}");
     }
 
     [Fact]

@@ -10,7 +10,7 @@
 //                 B micro-panels (KC x NR);
 //   (an untransposed B is read in place where its panels are whole vectors; see ReadsBInPlace)
 //   micro-kernel  one MR x NR tile in registers (GemmMicroKernel: 8 x 48 with AVX-512, GemmMicroKernel256: 6 x 16).
-// Orientation: when the padding of partial tiles wastes clearly less that way (n = 20 against m = 128, say), the
+// Orientation: when the padding of partial tiles wastes clearly less that way (n = 4 against m = 128, say), the
 // product runs transposed, C^T = op(B)^T op(A)^T, with C^T's tiles written back transposed into C.
 // Every C element is computed by exactly one tile with the same k order (macro blocks, then k blocks, in order),
 // whatever the thread count, so results are bit-identical for any number of threads.
@@ -80,7 +80,7 @@ internal sealed unsafe class PackedGemm : IDisposable
         }
 
         int ldc = n;
-        bool transposed = PreferTransposed(m, n);
+        bool transposed = PreferTransposed(m, n, k);
         if (transposed)
         {
             // C^T (n, m) = op(B)^T (n, k) * op(A)^T (k, m): b plays A with the opposite transpose flag, and vice versa
@@ -267,13 +267,15 @@ internal sealed unsafe class PackedGemm : IDisposable
     }
 
     /// <summary>
-    /// True when C^T = op(B)^T op(A)^T pads clearly less (10 %) than C = op(A) op(B): rows are padded to whole tiles,
-    /// columns to what the kernel for the last panel computes. The transposed write-back costs a little, hence the margin.
+    /// True when C^T = op(B)^T op(A)^T is estimated to be faster than C = op(A) op(B). Cost model: the padded tile area
+    /// (rows padded to whole tiles, columns to what the last panel's kernel computes) times (k + the write-back per
+    /// element in k steps: about 8 for a row-wise tile, 64 for a transposed one), calibrated on thin shapes here.
     /// </summary>
-    internal static bool PreferTransposed(int m, int n)
+    internal static bool PreferTransposed(int m, int n, int k)
     {
-        long normal = (long)PaddedRows(m) * PaddedCols(n), swapped = (long)PaddedRows(n) * PaddedCols(m);
-        return swapped * 10 < normal * 9;
+        double normal = (double)PaddedRows(m) * PaddedCols(n) * (k + 8.0);
+        double swapped = (double)PaddedRows(n) * PaddedCols(m) * (k + 64.0);
+        return swapped < normal;
     }
 
     static int PaddedRows(int rows) => DivUp(rows, MR) * MR;
