@@ -82,7 +82,7 @@ public sealed class GemmKernelTests
     public void Matches_reference_in_the_transposed_orientation()
     {
         // Thin n against a long m runs as C^T = op(B)^T op(A)^T with transposed write-back; cover every row remainder
-        // of C^T's tiles (n = 1..8) and several column remainders (m), for all transposes.
+        // of C^T's tiles (n mod MR of the kernel in use) and several column remainders (m), for all transposes.
         using var backend = new CpuBackend(2);
         int seed = 3000, covered = 0;
         var rowRemainders = new HashSet<int>();
@@ -92,12 +92,12 @@ public sealed class GemmKernelTests
                 {
                     if (!PackedGemm.PreferTransposed(m, n, k)) continue;
                     covered++;
-                    rowRemainders.Add(n % MR);
+                    rowRemainders.Add(n % PackedGemm.MR);
                     foreach (bool transA in new[] { false, true })
                         foreach (bool transB in new[] { false, true })
                             Check(backend, transA, transB, m, n, k, Scalars[(m + n) % 4], Scalars[(n + k) % 4], seed: ++seed);
                 }
-        Assert.True(covered >= 40 && rowRemainders.Count == MR, $"only {covered} transposed shapes, row remainders {string.Join(",", rowRemainders)}");
+        Assert.True(covered >= 20 && rowRemainders.Count == PackedGemm.MR, $"only {covered} transposed shapes, row remainders {string.Join(",", rowRemainders)}");
     }
 
     [Fact]
