@@ -126,6 +126,7 @@ internal sealed unsafe class PackedGemm : IDisposable
                 }
             }
         }
+        GC.KeepAlive(this);   // the finalizer frees the panel buffers; not before the last kernel has read them
     }
 
     static void RunMacroBlock(WorkerPool pool, ref GemmJob job, bool parallel)
@@ -151,14 +152,15 @@ internal sealed unsafe class PackedGemm : IDisposable
 
     /// <summary>
     /// Splits the macro block's tiles into rectangles of ItemRowPanels x ItemColPanels tiles: the columns limited so
-    /// that an item's B panels stay in L2, then halved along the longer side until there are about 8 items per thread
-    /// (dynamic claiming then balances the load) or items would become too small to be worth a hand-over.
+    /// that an item's B panels stay in L2, then halved along the longer side until there are about 4 items per thread
+    /// (dynamic claiming then balances the load; more items measured slower, as threads then wait more often for a
+    /// panel the other is packing) or items would become too small to be worth a hand-over.
     /// </summary>
     static void ChooseItems(ref GemmJob job, int threads)
     {
         int mr = MR, nr = NR;
         int rowPanels = job.RowPanels, colPanels = Math.Max(1, Math.Min(job.ColPanels, ItemBBytes / (nr * job.KBlock * sizeof(float))));
-        int target = threads == 1 ? 1 : 8 * threads;
+        int target = threads == 1 ? 1 : 4 * threads;
         while (DivUp(job.RowPanels, rowPanels) * DivUp(job.ColPanels, colPanels) < target)
         {
             int nextRows = rowPanels, nextCols = colPanels;
