@@ -18,14 +18,16 @@ public sealed class GemmKernelTests
     // The VAE's linear layers with batch 128 (forward m, k, n); the backward forms are derived in VaeShapes().
     static readonly (int M, int K, int N)[] VaeForward = [(128, 784, 400), (128, 400, 400), (128, 400, 20), (128, 20, 400), (128, 400, 784)];
 
-    const int MR = 8, NR = 48, KC = 256;   // AVX-512 kernel tile and k block; the sweeps below also cover the 6 x 16 fallback
+    // tile and k block of the kernel in use: 8 x 48 with AVX-512, 6 x 16 otherwise; KC = 256
+    static readonly int MR = PackedGemm.MR, NR = PackedGemm.NR;
+    const int KC = PackedGemm.KC;
 
     [Fact]
     public void Matches_reference_for_all_transposes_and_scalars_on_small_and_edge_sizes()
     {
         using var backend = new CpuBackend(1);
-        int[] ms = [0, 1, 2, 5, 7, MR, MR + 1, 2 * MR - 1, 2 * MR + 3];
-        int[] ns = [0, 1, 3, 15, 16, 17, 20, 31, 33, NR - 1, NR, NR + 1, NR + 16, 2 * NR + 20];
+        int[] ms = [0, 1, 2, 5, 7, 8, MR, MR + 1, 2 * MR - 1, 2 * MR + 3];
+        int[] ns = [0, 1, 3, 15, 16, 17, 20, 31, 33, 48, NR - 1, NR, NR + 1, NR + 16, 2 * NR + 20];
         int[] ks = [0, 1, 2, 7, 8, 9, 20];
         var rng = new System.Random(1);
         foreach (int m in ms)
@@ -92,12 +94,12 @@ public sealed class GemmKernelTests
                 {
                     if (!PackedGemm.PreferTransposed(m, n, k)) continue;
                     covered++;
-                    rowRemainders.Add(n % PackedGemm.MR);
+                    rowRemainders.Add(n % MR);
                     foreach (bool transA in new[] { false, true })
                         foreach (bool transB in new[] { false, true })
                             Check(backend, transA, transB, m, n, k, Scalars[(m + n) % 4], Scalars[(n + k) % 4], seed: ++seed);
                 }
-        Assert.True(covered >= 20 && rowRemainders.Count == PackedGemm.MR, $"only {covered} transposed shapes, row remainders {string.Join(",", rowRemainders)}");
+        Assert.True(covered >= 20 && rowRemainders.Count == MR, $"only {covered} transposed shapes, row remainders {string.Join(",", rowRemainders)}");
     }
 
     [Fact]
