@@ -30,6 +30,7 @@ public sealed partial class CpuBackend : HostBackend, IComputeBackend
 
     public override void Dispose()
     {
+        gemm.Dispose();
         if (ownsPool) Pool.Dispose();
         base.Dispose();
     }
