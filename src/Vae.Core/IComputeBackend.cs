@@ -51,6 +51,7 @@ public interface IComputeBackend : IDisposable
     /// c = alpha * op(a) * op(b) + beta * c, row-major. op(a) is (m, k): a is (m, k), or (k, m) when transA.
     /// op(b) is (k, n): b is (k, n), or (n, k) when transB. c is (m, n) and must not overlap a or b.
     /// beta = 0 overwrites c (NaNs in c are not propagated); beta = 1 accumulates (parameter gradients).
+    /// As in BLAS, alpha = 0 (or k = 0) does not read a and b: c = beta * c.
     /// A linear layer y = x W^T with W (out, in): Gemm(false, true, batch, out, in, 1, x, W, 0, y).
     /// </summary>
     void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, DeviceSpan<float> a, DeviceSpan<float> b, float beta, DeviceSpan<float> c);

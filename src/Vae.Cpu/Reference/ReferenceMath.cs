@@ -22,13 +22,13 @@ public static class ReferenceMath
             for (int j = 0; j < n; j++)
             {
                 double dot = 0;
-                for (int p = 0; p < k; p++)
+                for (int p = 0; alpha != 0 && p < k; p++)   // BLAS: with alpha = 0, a and b are not read
                 {
                     double aip = transA ? a[p * m + i] : a[i * k + p];
                     double bpj = transB ? b[j * k + p] : b[p * n + j];
                     dot += aip * bpj;
                 }
-                c[i * n + j] = beta == 0 ? alpha * dot : alpha * dot + beta * c[i * n + j];
+                c[i * n + j] = (alpha == 0 ? 0 : alpha * dot) + (beta == 0 ? 0 : beta * c[i * n + j]);
             }
         }
     }
