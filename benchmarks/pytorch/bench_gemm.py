@@ -19,8 +19,8 @@ def forms(m, k, n):
     """C = A B and its two backward GEMMs, as (op, m, k, n, transA, transB) of the GEMM actually run."""
     return [
         ("forward", m, k, n, False, False),    # C(m,n)  = A(m,k) B(k,n)
-        ("backward_a", m, n, k, False, True),  # dA(m,k) = dC(m,n) B(k,n)^T   (transposed B)
-        ("backward_b", k, m, n, True, False),  # dB(k,n) = A(m,k)^T dC(m,n)   (transposed A)
+        ("backward_input", m, n, k, False, True),  # dA(m,k) = dC(m,n) B(k,n)^T   (transposed B)
+        ("backward_weight", k, m, n, True, False),  # dB(k,n) = A(m,k)^T dC(m,n)   (transposed A)
     ]
 
 
