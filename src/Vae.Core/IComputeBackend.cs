@@ -3,7 +3,7 @@
 //
 // Conventions (all methods):
 // - Matrices are row-major and dense. "x is (rows, cols)" means x[r * cols + c].
-// - Argument order: outputs after inputs they depend on only where noted; sizes come last, then scalars.
+// - Argument order: inputs, then outputs, then sizes, then scalars; Gemm and Axpy keep the BLAS order.
 // - A view may be longer than the shape needs; only the first rows*cols elements are read or written.
 //   Elementwise methods without sizes require equal lengths. Every violation throws ArgumentException
 //   naming the argument (by its name here) and the shapes before anything is written; BackendChecks holds these
