@@ -140,48 +140,43 @@ public static class BackendChecks
 
     /// <summary>logits, targets (rows, cols); perSample (rows) and total (1 or null) disjoint from everything else.</summary>
     public static void BceWithLogitsForward(IComputeBackend backend, DeviceSpan<float> logits, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
-    {
-        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
-        Matrix(backend, logits, rows, cols, nameof(logits));
-        Matrix(backend, targets, rows, cols, nameof(targets));
-        LossOutputs(backend, perSample, total, rows);
-        LossOutputsDisjoint(perSample, total, rows, logits, rows * cols, nameof(logits));
-        LossOutputsDisjoint(perSample, total, rows, targets, rows * cols, nameof(targets));
-    }
+        => ElementwiseLossForward(backend, logits, targets, perSample, total, rows, cols, nameof(logits));
 
     /// <summary>All (rows, cols); dLogits identical to or disjoint from logits and targets.</summary>
     public static void BceWithLogitsBackward(IComputeBackend backend, DeviceSpan<float> logits, DeviceSpan<float> targets, DeviceSpan<float> dLogits, int rows, int cols, float scale)
-    {
-        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
-        Matrix(backend, logits, rows, cols, nameof(logits));
-        Matrix(backend, targets, rows, cols, nameof(targets));
-        Matrix(backend, dLogits, rows, cols, nameof(dLogits));
-        int n = rows * cols;
-        IdenticalOrDisjoint(dLogits, logits, n, nameof(dLogits), nameof(logits));
-        IdenticalOrDisjoint(dLogits, targets, n, nameof(dLogits), nameof(targets));
-    }
+        => ElementwiseLossBackward(backend, logits, targets, dLogits, rows, cols, nameof(logits), nameof(dLogits));
 
     /// <summary>prediction, targets (rows, cols); perSample (rows) and total (1 or null) disjoint from everything else.</summary>
     public static void MseForward(IComputeBackend backend, DeviceSpan<float> prediction, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
-    {
-        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
-        Matrix(backend, prediction, rows, cols, nameof(prediction));
-        Matrix(backend, targets, rows, cols, nameof(targets));
-        LossOutputs(backend, perSample, total, rows);
-        LossOutputsDisjoint(perSample, total, rows, prediction, rows * cols, nameof(prediction));
-        LossOutputsDisjoint(perSample, total, rows, targets, rows * cols, nameof(targets));
-    }
+        => ElementwiseLossForward(backend, prediction, targets, perSample, total, rows, cols, nameof(prediction));
 
     /// <summary>All (rows, cols); dPrediction identical to or disjoint from prediction and targets.</summary>
     public static void MseBackward(IComputeBackend backend, DeviceSpan<float> prediction, DeviceSpan<float> targets, DeviceSpan<float> dPrediction, int rows, int cols, float scale)
+        => ElementwiseLossBackward(backend, prediction, targets, dPrediction, rows, cols, nameof(prediction), nameof(dPrediction));
+
+    /// <summary>BCE and MSE forward: input and targets (rows, cols); perSample and total disjoint from both.</summary>
+    static void ElementwiseLossForward(IComputeBackend backend, DeviceSpan<float> input, DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total,
+        int rows, int cols, string inputName)
     {
         NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
-        Matrix(backend, prediction, rows, cols, nameof(prediction));
+        Matrix(backend, input, rows, cols, inputName);
         Matrix(backend, targets, rows, cols, nameof(targets));
-        Matrix(backend, dPrediction, rows, cols, nameof(dPrediction));
+        LossOutputs(backend, perSample, total, rows);
+        LossOutputsDisjoint(perSample, total, rows, input, rows * cols, inputName);
+        LossOutputsDisjoint(perSample, total, rows, targets, rows * cols, nameof(targets));
+    }
+
+    /// <summary>BCE and MSE backward: all (rows, cols); the gradient identical to or disjoint from input and targets.</summary>
+    static void ElementwiseLossBackward(IComputeBackend backend, DeviceSpan<float> input, DeviceSpan<float> targets, DeviceSpan<float> gradient,
+        int rows, int cols, string inputName, string gradientName)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, input, rows, cols, inputName);
+        Matrix(backend, targets, rows, cols, nameof(targets));
+        Matrix(backend, gradient, rows, cols, gradientName);
         int n = rows * cols;
-        IdenticalOrDisjoint(dPrediction, prediction, n, nameof(dPrediction), nameof(prediction));
-        IdenticalOrDisjoint(dPrediction, targets, n, nameof(dPrediction), nameof(targets));
+        IdenticalOrDisjoint(gradient, input, n, gradientName, inputName);
+        IdenticalOrDisjoint(gradient, targets, n, gradientName, nameof(targets));
     }
 
     /// <summary>mean, logVar, targets (rows, cols); perSample (rows) and total (1 or null) disjoint from everything else.</summary>
