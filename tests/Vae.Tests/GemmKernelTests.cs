@@ -104,6 +104,22 @@ public sealed class GemmKernelTests
     }
 
     [Fact]
+    public void Matches_reference_when_a_transposed_a_is_read_in_place()
+    {
+        // transA with n within one B panel reads whole A panels where they lie and folds alpha into the B panel (unless
+        // B itself is read in place); cover partial A panels (packed), one and two k blocks, B read in place or packed,
+        // row strides that are and are not multiples of 256 bytes, and alpha = 1 or not.
+        using var backend = new CpuBackend(2);
+        int seed = 4000;
+        foreach (int m in new[] { MR, 2 * MR + 1, 64, 200, 403 })
+            foreach (int n in new[] { 1, 16, 19, 20, 21, 33, NR })
+                foreach (int k in new[] { 1, 9, 128, KC + 44 })
+                    foreach (bool transB in new[] { false, true })
+                        foreach (float alpha in new[] { 1f, -1.25f })
+                            Check(backend, true, transB, m, n, k, alpha, Scalars[(m + n + k) % 4], seed: ++seed);
+    }
+
+    [Fact]
     public void Matches_reference_across_macro_block_boundaries()
     {
         using var backend = new CpuBackend(2);
@@ -145,7 +161,7 @@ public sealed class GemmKernelTests
     {
         using var one = new CpuBackend(1);
         using var two = new CpuBackend(2);
-        var shapes = new List<(bool, bool, int, int, int)>(VaeShapes()) { (false, false, 37, 101, 300), (true, true, 200, 61, 555), (false, true, 1, 700, 90) };
+        var shapes = new List<(bool, bool, int, int, int)>(VaeShapes()) { (false, false, 37, 101, 300), (true, true, 200, 61, 555), (false, true, 1, 700, 90), (true, false, 403, 20, 300), (true, true, 403, 21, 129) };
         int seed = 30000;
         foreach (var (transA, transB, m, n, k) in shapes)
         {

@@ -142,6 +142,7 @@ internal sealed unsafe class PackedGemm : IDisposable
         new Span<int>(job.PanelStates + job.RowPanels, job.ColPanels).Fill(job.PackBPanels ? Unpacked : Packed);
         fixed (GemmJob* context = &job)
         {
+            context->AInPlace = AInPlaceFor(context);
             if (parallel) pool.Run(&ComputeItem, context, job.ItemCount);
             else
             {
@@ -210,8 +211,9 @@ internal sealed unsafe class PackedGemm : IDisposable
         if (panel < job->RowPanels)
         {
             int i = panel * mr;
+            if (ReadsAInPlace(job, Math.Min(mr, job->Rows - i))) return;
             float* a = job->TransA ? job->A + (long)job->P0 * job->Lda : job->A + job->P0;
-            GemmPacking.PackA(a, job->Lda, job->TransA, job->I0 + i, Math.Min(mr, job->Rows - i), job->Depth, mr, job->Alpha,
+            GemmPacking.PackA(a, job->Lda, job->TransA, job->I0 + i, Math.Min(mr, job->Rows - i), job->Depth, mr, job->AInPlace ? 1f : job->Alpha,
                 job->PackA + (long)panel * mr * job->Depth);
         }
         else
@@ -221,8 +223,13 @@ internal sealed unsafe class PackedGemm : IDisposable
             int cols = Math.Min(NR, job->Cols - j);
             if (ReadsBInPlace(job, cols)) return;
             float* b = job->TransB ? job->B + job->P0 : job->B + (long)job->P0 * job->Ldb;
-            GemmPacking.PackB(b, job->Ldb, job->TransB, job->J0 + j, cols, job->Depth, PanelWidth(cols),
-                job->PackB + (long)panel * NR * job->Depth);
+            float* dst = job->PackB + (long)panel * NR * job->Depth;
+            GemmPacking.PackB(b, job->Ldb, job->TransB, job->J0 + j, cols, job->Depth, PanelWidth(cols), dst);
+            if (job->AInPlace && job->Alpha != 1f)
+            {
+                var packed = new Span<float>(dst, job->Depth * PanelWidth(cols));
+                System.Numerics.Tensors.TensorPrimitives.Multiply(packed, job->Alpha, packed);
+            }
         }
     }
 
@@ -249,6 +256,12 @@ internal sealed unsafe class PackedGemm : IDisposable
             {
                 int rows = Math.Min(mr, job->Rows - ir * mr);
                 float* aPanel = job->PackA + (long)ir * mr * depth + (long)p0 * mr;
+                int aStride = mr;
+                if (ReadsAInPlace(job, rows))
+                {
+                    aStride = job->Lda;
+                    aPanel = job->A + (long)(job->P0 + p0) * aStride + job->I0 + ir * mr;
+                }
                 float* cRow = cBlock + ir * mr * rowStride;
                 for (int jr = jr0; jr < jr1; jr++)
                 {
@@ -261,7 +274,7 @@ internal sealed unsafe class PackedGemm : IDisposable
                         bPanel = job->B + (long)(job->P0 + p0) * bStride + job->J0 + jr * nr;
                     }
                     float* cTile = cRow + jr * nr * colStride;
-                    if (Wide) GemmMicroKernel.Tile(kc, aPanel, bPanel, bStride, cTile, ldc, rows, cols, store, job->Beta, transposedC);
+                    if (Wide) GemmMicroKernel.Tile(kc, aPanel, aStride, bPanel, bStride, cTile, ldc, rows, cols, store, job->Beta, transposedC);
                     else GemmMicroKernel256.Tile(kc, aPanel, bPanel, bStride, cTile, ldc, rows, cols, store, job->Beta, transposedC);
                 }
             }
@@ -295,6 +308,19 @@ internal sealed unsafe class PackedGemm : IDisposable
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static bool ReadsBInPlace(GemmJob* job, int cols) => !job->TransB && cols == PanelWidth(cols) && job->Ldb % 64 != 0;
+
+    /// <summary>
+    /// A transposed A panel of MR whole rows is read where it lies, row stride lda, when the panel meets only one B panel
+    /// per k block (n fits one panel: the latent heads, n = 20): its rows then are contiguous runs of the panel's rows of
+    /// op(A), each read once, so a copy would only add a pass over the big operand. Only with alpha = 1 (packing folds
+    /// alpha in: the B panel, packed, then takes alpha instead), the AVX-512 kernel, and not for row strides that are multiples of 256 bytes (see ReadsBInPlace).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static bool ReadsAInPlace(GemmJob* job, int rows) => job->AInPlace && rows == MR;
+
+    /// <summary>Whether the macro block reads its whole A panels in place (see ReadsAInPlace); alpha then goes into the B panel.</summary>
+    static bool AInPlaceFor(GemmJob* job) =>
+        Wide && job->TransA && job->ColPanels == 1 && job->Lda % 64 != 0 && (job->Alpha == 1f || !ReadsBInPlace(job, job->Cols));
 
     /// <summary>Floats per packed row of a B panel holding <paramref name="cols"/> columns: NR, or whole vectors for the last panel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -357,6 +383,7 @@ internal sealed unsafe class PackedGemm : IDisposable
         // the macro block: rows [I0, I0 + Rows) of C, columns [J0, J0 + Cols), depth [P0, P0 + Depth)
         public int I0, Rows, J0, Cols, P0, Depth;
         public GemmStore FirstStore;
+        public bool AInPlace;   // whole A panels are read in place and alpha is folded into the B panel (see ReadsAInPlace)
         public bool PackBPanels;
 
         public int RowPanels, ColPanels, KBlock;
