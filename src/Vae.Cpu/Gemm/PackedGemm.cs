@@ -79,6 +79,13 @@ internal sealed unsafe class PackedGemm : IDisposable
             return;
         }
 
+        if (UsesDotKernel(transA, n, k))
+        {
+            lock (gate) MultiplyDot(pool, transB, m, n, k, alpha, a, b, beta, c);
+            GC.KeepAlive(this);
+            return;
+        }
+
         int ldc = n;
         bool transposed = PreferTransposed(m, n, k);
         if (transposed)
@@ -127,6 +134,74 @@ internal sealed unsafe class PackedGemm : IDisposable
             }
         }
         GC.KeepAlive(this);   // the finalizer frees the panel buffers; not before the last kernel has read them
+    }
+
+    /// <summary>Rows of C per work item of the dot-product path.</summary>
+    const int DotItemRows = 4 * GemmDotKernel.Rows;
+
+    /// <summary>
+    /// True when the product runs as dot products along k (GemmDotKernel): an untransposed A against an n of 17 .. 24, where
+    /// the tiles would leave lanes idle or need a tail permute and packing A would transpose the big operand.
+    /// </summary>
+    internal static bool UsesDotKernel(bool transA, int n, int k) => Wide && !transA && n >= 17 && n <= 24 && k >= 64;
+
+    /// <summary>c (m, n) = alpha * a (m, k) * op(b) + beta * c by dot products; op(b)^T is b when transB, else copied transposed into packB.</summary>
+    void MultiplyDot(WorkerPool pool, bool transB, int m, int n, int k, float alpha, float* a, float* b, float beta, float* c)
+    {
+        float* bt = b;
+        if (!transB)
+        {
+            // bt (n, k) = b (k, n) transposed, 8 x 8 blocks where whole
+            Reserve(ref packB, ref packBCapacity, (long)n * k);
+            bt = packB;
+            int j = 0;
+            for (; j + 8 <= n; j += 8)
+            {
+                int p = 0;
+                for (; p + 8 <= k; p += 8) GemmPacking.Transpose8x8(b + (long)p * n + j, n, bt + (long)j * k + p, k, 1f);
+                for (; p < k; p++)
+                {
+                    for (int jj = 0; jj < 8; jj++) bt[(long)(j + jj) * k + p] = b[(long)p * n + j + jj];
+                }
+            }
+            for (; j < n; j++)
+            {
+                for (int p = 0; p < k; p++) bt[(long)j * k + p] = b[(long)p * n + j];
+            }
+        }
+        var job = new DotJob { A = a, Bt = bt, C = c, M = m, N = n, K = k, Alpha = alpha, Beta = beta };
+        int items = DivUp(m, DotItemRows);
+        if (pool.ThreadCount > 1 && 2.0 * m * n * k >= ParallelMinFlops && items > 1) pool.Run(&DotItem, &job, items);
+        else
+        {
+            for (int i = 0; i < items; i++) DotItem(&job, i);
+        }
+    }
+
+    /// <summary>Work item of the dot-product path: rows [DotItemRows * item, + DotItemRows) of C, all columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void DotItem(void* context, int item)
+    {
+        var job = (DotJob*)context;
+        int m = job->M, n = job->N, k = job->K;
+        int rowEnd = Math.Min(m, (item + 1) * DotItemRows);
+        for (int i = item * DotItemRows; i < rowEnd; i += GemmDotKernel.Rows)
+        {
+            int rows = Math.Min(GemmDotKernel.Rows, rowEnd - i);
+            for (int j = 0; j < n; j += GemmDotKernel.Cols)
+            {
+                int cols = Math.Min(GemmDotKernel.Cols, n - j);
+                GemmDotKernel.Tile(k, job->A + (long)i * k, k, job->Bt + (long)j * k, k, job->C + (long)i * n + j, n, rows, cols, job->Alpha, job->Beta);
+            }
+        }
+    }
+
+    /// <summary>The dot-product path's work, shared by the pool's threads through a pointer to the caller's stack.</summary>
+    struct DotJob
+    {
+        public float* A, Bt, C;
+        public int M, N, K;
+        public float Alpha, Beta;
     }
 
     static void RunMacroBlock(WorkerPool pool, ref GemmJob job, bool parallel)
