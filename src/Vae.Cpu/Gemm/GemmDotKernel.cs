@@ -55,13 +55,33 @@ internal static unsafe class GemmDotKernel
             s30 = Vector512.FusedMultiplyAdd(x, y0, s30); s31 = Vector512.FusedMultiplyAdd(x, y1, s31);
             s32 = Vector512.FusedMultiplyAdd(x, y2, s32); s33 = Vector512.FusedMultiplyAdd(x, y3, s33);
         }
-        // reduce the 16 vectors v[4 r + j] = s{r}{j} at once: lane 4 j + r of the result is the sum of v[4 r + j]'s lanes
-        // (pairs of 256-bit halves, then of 128-bit quarters, then of 64-bit and 32-bit pairs within each quarter)
-        var u0 = QuarterPairs(HalfPairs(s00, s01), HalfPairs(s02, s03));
-        var u1 = QuarterPairs(HalfPairs(s10, s11), HalfPairs(s12, s13));
-        var u2 = QuarterPairs(HalfPairs(s20, s21), HalfPairs(s22, s23));
-        var u3 = QuarterPairs(HalfPairs(s30, s31), HalfPairs(s32, s33));
+        // reduce the 16 vectors at once: lane 4 r + j of the result is the sum of s{r}{j}'s lanes (pairs of 256-bit
+        // halves, then of 128-bit quarters, then of 64-bit and 32-bit pairs within each quarter), so quarter r is row r
+        var u0 = QuarterPairs(HalfPairs(s00, s10), HalfPairs(s20, s30));
+        var u1 = QuarterPairs(HalfPairs(s01, s11), HalfPairs(s21, s31));
+        var u2 = QuarterPairs(HalfPairs(s02, s12), HalfPairs(s22, s32));
+        var u3 = QuarterPairs(HalfPairs(s03, s13), HalfPairs(s23, s33));
         var totals = PairPairs(PairPairs64(u0, u1), PairPairs64(u2, u3));
+        if (rows == Rows && cols == Cols && p == k)
+        {
+            var scaled = totals * Vector512.Create(alpha);
+            if (beta == 0f)
+            {
+                scaled.GetLower().GetLower().Store(c);
+                scaled.GetLower().GetUpper().Store(c + ldc);
+                scaled.GetUpper().GetLower().Store(c + 2L * ldc);
+                scaled.GetUpper().GetUpper().Store(c + 3L * ldc);
+            }
+            else
+            {
+                var betaV = Vector128.Create(beta);
+                Vector128.FusedMultiplyAdd(betaV, Vector128.Load(c), scaled.GetLower().GetLower()).Store(c);
+                Vector128.FusedMultiplyAdd(betaV, Vector128.Load(c + ldc), scaled.GetLower().GetUpper()).Store(c + ldc);
+                Vector128.FusedMultiplyAdd(betaV, Vector128.Load(c + 2L * ldc), scaled.GetUpper().GetLower()).Store(c + 2L * ldc);
+                Vector128.FusedMultiplyAdd(betaV, Vector128.Load(c + 3L * ldc), scaled.GetUpper().GetUpper()).Store(c + 3L * ldc);
+            }
+            return;
+        }
         float* sums = stackalloc float[Lanes];
         totals.Store(sums);
         for (int r = 0; r < rows; r++)
@@ -70,7 +90,7 @@ internal static unsafe class GemmDotKernel
             for (int j = 0; j < cols; j++)
             {
                 float* bj = bt + (long)j * ldbt;
-                float sum = sums[4 * j + r];
+                float sum = sums[4 * r + j];
                 for (int q = p; q < k; q++) sum = MathF.FusedMultiplyAdd(ar[q], bj[q], sum);
                 float* cij = c + (long)r * ldc + j;
                 *cij = beta == 0f ? alpha * sum : MathF.FusedMultiplyAdd(beta, *cij, alpha * sum);

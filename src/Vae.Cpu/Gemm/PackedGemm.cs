@@ -151,22 +151,19 @@ internal sealed unsafe class PackedGemm : IDisposable
         float* bt = b;
         if (!transB)
         {
-            // bt (n, k) = b (k, n) transposed, 8 x 8 blocks where whole
+            // bt (n, k) = b (k, n) transposed, in 8 x 8 blocks; the last 8 columns (n >= 17) as a block of their own,
+            // which rewrites some rows of bt with the same values rather than copying the partial block one by one
             Reserve(ref packB, ref packBCapacity, (long)n * k);
             bt = packB;
-            int j = 0;
-            for (; j + 8 <= n; j += 8)
+            for (int j0 = 0; j0 < n; j0 += 8)
             {
+                int j = Math.Min(j0, n - 8);
                 int p = 0;
                 for (; p + 8 <= k; p += 8) GemmPacking.Transpose8x8(b + (long)p * n + j, n, bt + (long)j * k + p, k, 1f);
                 for (; p < k; p++)
                 {
                     for (int jj = 0; jj < 8; jj++) bt[(long)(j + jj) * k + p] = b[(long)p * n + j + jj];
                 }
-            }
-            for (; j < n; j++)
-            {
-                for (int p = 0; p < k; p++) bt[(long)j * k + p] = b[(long)p * n + j];
             }
         }
         var job = new DotJob { A = a, Bt = bt, C = c, M = m, N = n, K = k, Alpha = alpha, Beta = beta };
