@@ -185,7 +185,22 @@ internal static unsafe class GemmMicroKernel
             a += aStep;
             b += step;
         }
-        // always through the (MR, 20) buffer: row r = c{r}, then lanes 4 r % 16 .. + 4 of its tail vector
+        if (!transposedC && rows == MR && cols == Lanes + 4)
+        {
+            // row r: c{r}, then quarter r % 4 of its tail vector
+            var betaV = Vector512.Create(beta);
+            var betaQ = Vector128.Create(beta);
+            long ld = ldc;
+            Store(c, c0, store, betaV); Store(c + ld, c1, store, betaV); Store(c + 2 * ld, c2, store, betaV); Store(c + 3 * ld, c3, store, betaV);
+            Store(c + 4 * ld, c4, store, betaV); Store(c + 5 * ld, c5, store, betaV); Store(c + 6 * ld, c6, store, betaV); Store(c + 7 * ld, c7, store, betaV);
+            float* ct = c + Lanes;
+            Store(ct, tail03.GetLower().GetLower(), store, betaQ); Store(ct + ld, tail03.GetLower().GetUpper(), store, betaQ);
+            Store(ct + 2 * ld, tail03.GetUpper().GetLower(), store, betaQ); Store(ct + 3 * ld, tail03.GetUpper().GetUpper(), store, betaQ);
+            Store(ct + 4 * ld, tail47.GetLower().GetLower(), store, betaQ); Store(ct + 5 * ld, tail47.GetLower().GetUpper(), store, betaQ);
+            Store(ct + 6 * ld, tail47.GetUpper().GetLower(), store, betaQ); Store(ct + 7 * ld, tail47.GetUpper().GetUpper(), store, betaQ);
+            return;
+        }
+        // edge or transposed tile: through the (MR, 20) buffer: row r = c{r}, then lanes 4 r % 16 .. + 4 of its tail vector
         const int Stride = Lanes + 4;
         float* t = stackalloc float[MR * Stride];
         float* tails = stackalloc float[2 * Lanes];
@@ -227,6 +242,15 @@ internal static unsafe class GemmMicroKernel
         float* t = stackalloc float[MR * Lanes];
         c0.Store(t); c1.Store(t + 16); c2.Store(t + 32); c3.Store(t + 48); c4.Store(t + 64); c5.Store(t + 80); c6.Store(t + 96); c7.Store(t + 112);
         GemmTileStore.Store(t, Lanes, c, ldc, rows, cols, store, beta, transposedC);
+    }
+
+    /// <summary>Four columns of a tile written back: c = x, c += x or c = beta * c + x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(float* c, Vector128<float> x, GemmStore store, Vector128<float> beta)
+    {
+        if (store == GemmStore.Accumulate) (Vector128.Load(c) + x).Store(c);
+        else if (store == GemmStore.Overwrite) x.Store(c);
+        else Vector128.FusedMultiplyAdd(Vector128.Load(c), beta, x).Store(c);
     }
 
     /// <summary>One full vector of a tile written back: c = x, c += x or c = beta * c + x.</summary>
