@@ -104,6 +104,42 @@ public sealed class GemmKernelTests
     }
 
     [Fact]
+    public void Matches_reference_when_a_transposed_a_is_read_in_place()
+    {
+        // transA with n within one B panel reads whole A panels where they lie and folds alpha into the B panel (unless
+        // B itself is read in place); cover partial A panels (packed), one and two k blocks, B read in place or packed,
+        // row strides that are and are not multiples of 256 bytes, and alpha = 1 or not.
+        using var backend = new CpuBackend(2);
+        int seed = 4000;
+        foreach (int m in new[] { MR, 2 * MR + 1, 64, 200, 403 })
+            foreach (int n in new[] { 1, 16, 19, 20, 21, 33, NR })
+                foreach (int k in new[] { 1, 9, 128, KC + 44 })
+                    foreach (bool transB in new[] { false, true })
+                        foreach (float alpha in new[] { 1f, -1.25f })
+                            Check(backend, true, transB, m, n, k, alpha, Scalars[(m + n + k) % 4], seed: ++seed);
+    }
+
+    [Fact]
+    public void Matches_reference_on_the_dot_product_path()
+    {
+        // an untransposed A against n = 17 .. 24 runs as dot products along k (GemmDotKernel, 4 x 4 tiles): cover every
+        // row and column remainder of the tile and of a work item (16 rows), k remainders of the vector (16) and of the
+        // 8 x 8 transposition of B, both transB, NaN in C with beta = 0
+        using var backend = new CpuBackend(2);
+        int seed = 7000, covered = 0;
+        foreach (int m in new[] { 1, 3, 4, 5, 16, 17, 35 })
+            for (int n = 16; n <= 25; n++)
+                foreach (int k in new[] { 63, 64, 71, 128, 401 })
+                    foreach (bool transB in new[] { false, true })
+                    {
+                        if (PackedGemm.UsesDotKernel(false, n, k)) covered++;
+                        float alpha = Scalars[1 + (m + n + k) % 3], beta = Scalars[(m + 2 * n + k) % 4];
+                        Check(backend, false, transB, m, n, k, alpha, beta, seed: ++seed, nanC: beta == 0f);
+                    }
+        Assert.True(!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated || covered > 0, "the dot-product path was not taken");
+    }
+
+    [Fact]
     public void Matches_reference_across_macro_block_boundaries()
     {
         using var backend = new CpuBackend(2);
@@ -145,7 +181,7 @@ public sealed class GemmKernelTests
     {
         using var one = new CpuBackend(1);
         using var two = new CpuBackend(2);
-        var shapes = new List<(bool, bool, int, int, int)>(VaeShapes()) { (false, false, 37, 101, 300), (true, true, 200, 61, 555), (false, true, 1, 700, 90) };
+        var shapes = new List<(bool, bool, int, int, int)>(VaeShapes()) { (false, false, 37, 101, 300), (true, true, 200, 61, 555), (false, true, 1, 700, 90), (true, false, 403, 20, 300), (true, true, 403, 21, 129), (false, false, 37, 20, 401), (false, true, 130, 23, 99) };
         int seed = 30000;
         foreach (var (transA, transB, m, n, k) in shapes)
         {

@@ -32,17 +32,17 @@ internal static unsafe class GemmMicroKernel
 
     /// <summary>
     /// tile (rows, cols) of c = apanel * bpanel, written back as <paramref name="store"/> says.
-    /// apanel is (kc, MR) with row p holding op(A)[i0 .. i0 + MR, p]; bpanel has kc rows, bStride floats apart, with row p
+    /// apanel has kc rows, aStride floats apart (MR when packed), with row p holding op(A)[i0 .. i0 + MR, p]; bpanel has kc rows, bStride floats apart, with row p
     /// holding op(B)[p, j0 .. j0 + width], width = 16 * ceil(cols / 16) (48 for a full panel). c points at C[i0, j0], row stride ldc.
     /// Only rows &lt; rows and columns &lt; cols of C are touched; padding in the panels must be zero.
     /// With <paramref name="transposedC"/> the tile is one of C^T: element (r, j) goes to c[j * ldc + r].
     /// </summary>
-    public static void Tile(int kc, float* apanel, float* bpanel, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
+    public static void Tile(int kc, float* apanel, int aStride, float* bpanel, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
-        if (cols > 2 * Lanes) Kernel8x48(kc, apanel, bpanel, bStride, c, ldc, rows, cols, store, beta, transposedC);
-        else if (cols > Lanes + 4 || !Avx512F.IsSupported) Kernel8x32(kc, apanel, bpanel, bStride, c, ldc, rows, cols, store, beta, transposedC);
-        else if (cols > Lanes) Kernel8x20(kc, apanel, bpanel, bStride, c, ldc, rows, cols, store, beta, transposedC);
-        else Kernel8x16(kc, apanel, bpanel, bStride, c, ldc, rows, cols, store, beta, transposedC);
+        if (cols > 2 * Lanes) Kernel8x48(kc, apanel, aStride, bpanel, bStride, c, ldc, rows, cols, store, beta, transposedC);
+        else if (cols > Lanes + 4 || !Avx512F.IsSupported) Kernel8x32(kc, apanel, aStride, bpanel, bStride, c, ldc, rows, cols, store, beta, transposedC);
+        else if (cols > Lanes) Kernel8x20(kc, apanel, aStride, bpanel, bStride, c, ldc, rows, cols, store, beta, transposedC);
+        else Kernel8x16(kc, apanel, aStride, bpanel, bStride, c, ldc, rows, cols, store, beta, transposedC);
     }
 
     /// <summary>Columns the kernel for a panel of <paramref name="cols"/> (&lt;= NR) columns computes, padding included.</summary>
@@ -50,14 +50,14 @@ internal static unsafe class GemmMicroKernel
         cols > 2 * Lanes ? 3 * Lanes : cols > Lanes + 4 || !Avx512F.IsSupported ? 2 * Lanes : cols > Lanes ? Lanes + 4 : Lanes;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    static void Kernel8x48(int kc, float* a, float* b, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
+    static void Kernel8x48(int kc, float* a, int aStride, float* b, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
         // c{r}{v} holds C[i0 + r, j0 + 16 v .. j0 + 16 v + 16]
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
         Vector512<float> c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
         Vector512<float> c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
-        nint step = bStride;
+        nint step = bStride, aStep = aStride;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b);
@@ -79,7 +79,7 @@ internal static unsafe class GemmMicroKernel
             c60 = Vector512.FusedMultiplyAdd(ai, b0, c60); c61 = Vector512.FusedMultiplyAdd(ai, b1, c61); c62 = Vector512.FusedMultiplyAdd(ai, b2, c62);
             ai = Vector512.Create(a[7]);
             c70 = Vector512.FusedMultiplyAdd(ai, b0, c70); c71 = Vector512.FusedMultiplyAdd(ai, b1, c71); c72 = Vector512.FusedMultiplyAdd(ai, b2, c72);
-            a += MR;
+            a += aStep;
             b += step;
         }
         if (!transposedC && rows == MR && cols == 3 * Lanes)
@@ -105,11 +105,11 @@ internal static unsafe class GemmMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    static void Kernel8x32(int kc, float* a, float* b, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
+    static void Kernel8x32(int kc, float* a, int aStride, float* b, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
-        nint step = bStride;
+        nint step = bStride, aStep = aStride;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b);
@@ -130,7 +130,7 @@ internal static unsafe class GemmMicroKernel
             c60 = Vector512.FusedMultiplyAdd(ai, b0, c60); c61 = Vector512.FusedMultiplyAdd(ai, b1, c61);
             ai = Vector512.Create(a[7]);
             c70 = Vector512.FusedMultiplyAdd(ai, b0, c70); c71 = Vector512.FusedMultiplyAdd(ai, b1, c71);
-            a += MR;
+            a += aStep;
             b += step;
         }
         if (!transposedC && rows == MR && cols == 2 * Lanes)
@@ -160,13 +160,13 @@ internal static unsafe class GemmMicroKernel
     /// 10 FMAs per k step instead of the 16 of an 8 x 32 tile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    static void Kernel8x20(int kc, float* a, float* b, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
+    static void Kernel8x20(int kc, float* a, int aStride, float* b, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
         var repeatLow = Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
         var repeatHigh = Vector512.Create(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         Vector512<float> tail03 = default, tail47 = default;
-        nint step = bStride;
+        nint step = bStride, aStep = aStride;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b);
@@ -182,10 +182,25 @@ internal static unsafe class GemmMicroKernel
             c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a[7]), b0, c7);
             tail03 = Vector512.FusedMultiplyAdd(Avx512F.PermuteVar16x32(aRow, repeatLow), bTail, tail03);
             tail47 = Vector512.FusedMultiplyAdd(Avx512F.PermuteVar16x32(aRow, repeatHigh), bTail, tail47);
-            a += MR;
+            a += aStep;
             b += step;
         }
-        // always through the (MR, 20) buffer: row r = c{r}, then lanes 4 r % 16 .. + 4 of its tail vector
+        if (!transposedC && rows == MR && cols == Lanes + 4)
+        {
+            // row r: c{r}, then quarter r % 4 of its tail vector
+            var betaV = Vector512.Create(beta);
+            var betaQ = Vector128.Create(beta);
+            long ld = ldc;
+            Store(c, c0, store, betaV); Store(c + ld, c1, store, betaV); Store(c + 2 * ld, c2, store, betaV); Store(c + 3 * ld, c3, store, betaV);
+            Store(c + 4 * ld, c4, store, betaV); Store(c + 5 * ld, c5, store, betaV); Store(c + 6 * ld, c6, store, betaV); Store(c + 7 * ld, c7, store, betaV);
+            float* ct = c + Lanes;
+            Store(ct, tail03.GetLower().GetLower(), store, betaQ); Store(ct + ld, tail03.GetLower().GetUpper(), store, betaQ);
+            Store(ct + 2 * ld, tail03.GetUpper().GetLower(), store, betaQ); Store(ct + 3 * ld, tail03.GetUpper().GetUpper(), store, betaQ);
+            Store(ct + 4 * ld, tail47.GetLower().GetLower(), store, betaQ); Store(ct + 5 * ld, tail47.GetLower().GetUpper(), store, betaQ);
+            Store(ct + 6 * ld, tail47.GetUpper().GetLower(), store, betaQ); Store(ct + 7 * ld, tail47.GetUpper().GetUpper(), store, betaQ);
+            return;
+        }
+        // edge or transposed tile: through the (MR, 20) buffer: row r = c{r}, then lanes 4 r % 16 .. + 4 of its tail vector
         const int Stride = Lanes + 4;
         float* t = stackalloc float[MR * Stride];
         float* tails = stackalloc float[2 * Lanes];
@@ -198,10 +213,10 @@ internal static unsafe class GemmMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    static void Kernel8x16(int kc, float* a, float* b, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
+    static void Kernel8x16(int kc, float* a, int aStride, float* b, int bStride, float* c, int ldc, int rows, int cols, GemmStore store, float beta, bool transposedC)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
-        nint step = bStride;
+        nint step = bStride, aStep = aStride;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b);
@@ -213,7 +228,7 @@ internal static unsafe class GemmMicroKernel
             c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c5);
             c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a[6]), b0, c6);
             c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a[7]), b0, c7);
-            a += MR;
+            a += aStep;
             b += step;
         }
         if (!transposedC && rows == MR && cols == Lanes)
@@ -227,6 +242,15 @@ internal static unsafe class GemmMicroKernel
         float* t = stackalloc float[MR * Lanes];
         c0.Store(t); c1.Store(t + 16); c2.Store(t + 32); c3.Store(t + 48); c4.Store(t + 64); c5.Store(t + 80); c6.Store(t + 96); c7.Store(t + 112);
         GemmTileStore.Store(t, Lanes, c, ldc, rows, cols, store, beta, transposedC);
+    }
+
+    /// <summary>Four columns of a tile written back: c = x, c += x or c = beta * c + x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(float* c, Vector128<float> x, GemmStore store, Vector128<float> beta)
+    {
+        if (store == GemmStore.Accumulate) (Vector128.Load(c) + x).Store(c);
+        else if (store == GemmStore.Overwrite) x.Store(c);
+        else Vector128.FusedMultiplyAdd(Vector128.Load(c), beta, x).Store(c);
     }
 
     /// <summary>One full vector of a tile written back: c = x, c += x or c = beta * c + x.</summary>

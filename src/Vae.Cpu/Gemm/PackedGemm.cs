@@ -79,6 +79,13 @@ internal sealed unsafe class PackedGemm : IDisposable
             return;
         }
 
+        if (UsesDotKernel(transA, n, k))
+        {
+            lock (gate) MultiplyDot(pool, transB, m, n, k, alpha, a, b, beta, c);
+            GC.KeepAlive(this);
+            return;
+        }
+
         int ldc = n;
         bool transposed = PreferTransposed(m, n, k);
         if (transposed)
@@ -129,6 +136,71 @@ internal sealed unsafe class PackedGemm : IDisposable
         GC.KeepAlive(this);   // the finalizer frees the panel buffers; not before the last kernel has read them
     }
 
+    /// <summary>Rows of C per work item of the dot-product path.</summary>
+    const int DotItemRows = 4 * GemmDotKernel.Rows;
+
+    /// <summary>
+    /// True when the product runs as dot products along k (GemmDotKernel): an untransposed A against an n of 17 .. 24, where
+    /// the tiles would leave lanes idle or need a tail permute and packing A would transpose the big operand.
+    /// </summary>
+    internal static bool UsesDotKernel(bool transA, int n, int k) => Wide && !transA && n >= 17 && n <= 24 && k >= 64;
+
+    /// <summary>c (m, n) = alpha * a (m, k) * op(b) + beta * c by dot products; op(b)^T is b when transB, else copied transposed into packB.</summary>
+    void MultiplyDot(WorkerPool pool, bool transB, int m, int n, int k, float alpha, float* a, float* b, float beta, float* c)
+    {
+        float* bt = b;
+        if (!transB)
+        {
+            // bt (n, k) = b (k, n) transposed, in 8 x 8 blocks; the last 8 columns (n >= 17) as a block of their own,
+            // which rewrites some rows of bt with the same values rather than copying the partial block one by one
+            Reserve(ref packB, ref packBCapacity, (long)n * k);
+            bt = packB;
+            for (int j0 = 0; j0 < n; j0 += 8)
+            {
+                int j = Math.Min(j0, n - 8);
+                int p = 0;
+                for (; p + 8 <= k; p += 8) GemmPacking.Transpose8x8(b + (long)p * n + j, n, bt + (long)j * k + p, k, 1f);
+                for (; p < k; p++)
+                {
+                    for (int jj = 0; jj < 8; jj++) bt[(long)(j + jj) * k + p] = b[(long)p * n + j + jj];
+                }
+            }
+        }
+        var job = new DotJob { A = a, Bt = bt, C = c, M = m, N = n, K = k, Alpha = alpha, Beta = beta };
+        int items = DivUp(m, DotItemRows);
+        if (pool.ThreadCount > 1 && 2.0 * m * n * k >= ParallelMinFlops && items > 1) pool.Run(&DotItem, &job, items);
+        else
+        {
+            for (int i = 0; i < items; i++) DotItem(&job, i);
+        }
+    }
+
+    /// <summary>Work item of the dot-product path: rows [DotItemRows * item, + DotItemRows) of C, all columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void DotItem(void* context, int item)
+    {
+        var job = (DotJob*)context;
+        int m = job->M, n = job->N, k = job->K;
+        int rowEnd = Math.Min(m, (item + 1) * DotItemRows);
+        for (int i = item * DotItemRows; i < rowEnd; i += GemmDotKernel.Rows)
+        {
+            int rows = Math.Min(GemmDotKernel.Rows, rowEnd - i);
+            for (int j = 0; j < n; j += GemmDotKernel.Cols)
+            {
+                int cols = Math.Min(GemmDotKernel.Cols, n - j);
+                GemmDotKernel.Tile(k, job->A + (long)i * k, k, job->Bt + (long)j * k, k, job->C + (long)i * n + j, n, rows, cols, job->Alpha, job->Beta);
+            }
+        }
+    }
+
+    /// <summary>The dot-product path's work, shared by the pool's threads through a pointer to the caller's stack.</summary>
+    struct DotJob
+    {
+        public float* A, Bt, C;
+        public int M, N, K;
+        public float Alpha, Beta;
+    }
+
     static void RunMacroBlock(WorkerPool pool, ref GemmJob job, bool parallel)
     {
         job.RowPanels = DivUp(job.Rows, MR);
@@ -142,6 +214,7 @@ internal sealed unsafe class PackedGemm : IDisposable
         new Span<int>(job.PanelStates + job.RowPanels, job.ColPanels).Fill(job.PackBPanels ? Unpacked : Packed);
         fixed (GemmJob* context = &job)
         {
+            context->AInPlace = AInPlaceFor(context);
             if (parallel) pool.Run(&ComputeItem, context, job.ItemCount);
             else
             {
@@ -210,8 +283,9 @@ internal sealed unsafe class PackedGemm : IDisposable
         if (panel < job->RowPanels)
         {
             int i = panel * mr;
+            if (ReadsAInPlace(job, Math.Min(mr, job->Rows - i))) return;
             float* a = job->TransA ? job->A + (long)job->P0 * job->Lda : job->A + job->P0;
-            GemmPacking.PackA(a, job->Lda, job->TransA, job->I0 + i, Math.Min(mr, job->Rows - i), job->Depth, mr, job->Alpha,
+            GemmPacking.PackA(a, job->Lda, job->TransA, job->I0 + i, Math.Min(mr, job->Rows - i), job->Depth, mr, job->AInPlace ? 1f : job->Alpha,
                 job->PackA + (long)panel * mr * job->Depth);
         }
         else
@@ -221,8 +295,13 @@ internal sealed unsafe class PackedGemm : IDisposable
             int cols = Math.Min(NR, job->Cols - j);
             if (ReadsBInPlace(job, cols)) return;
             float* b = job->TransB ? job->B + job->P0 : job->B + (long)job->P0 * job->Ldb;
-            GemmPacking.PackB(b, job->Ldb, job->TransB, job->J0 + j, cols, job->Depth, PanelWidth(cols),
-                job->PackB + (long)panel * NR * job->Depth);
+            float* dst = job->PackB + (long)panel * NR * job->Depth;
+            GemmPacking.PackB(b, job->Ldb, job->TransB, job->J0 + j, cols, job->Depth, PanelWidth(cols), dst);
+            if (job->AInPlace && job->Alpha != 1f)
+            {
+                var packed = new Span<float>(dst, job->Depth * PanelWidth(cols));
+                System.Numerics.Tensors.TensorPrimitives.Multiply(packed, job->Alpha, packed);
+            }
         }
     }
 
@@ -249,6 +328,12 @@ internal sealed unsafe class PackedGemm : IDisposable
             {
                 int rows = Math.Min(mr, job->Rows - ir * mr);
                 float* aPanel = job->PackA + (long)ir * mr * depth + (long)p0 * mr;
+                int aStride = mr;
+                if (ReadsAInPlace(job, rows))
+                {
+                    aStride = job->Lda;
+                    aPanel = job->A + (long)(job->P0 + p0) * aStride + job->I0 + ir * mr;
+                }
                 float* cRow = cBlock + ir * mr * rowStride;
                 for (int jr = jr0; jr < jr1; jr++)
                 {
@@ -261,7 +346,7 @@ internal sealed unsafe class PackedGemm : IDisposable
                         bPanel = job->B + (long)(job->P0 + p0) * bStride + job->J0 + jr * nr;
                     }
                     float* cTile = cRow + jr * nr * colStride;
-                    if (Wide) GemmMicroKernel.Tile(kc, aPanel, bPanel, bStride, cTile, ldc, rows, cols, store, job->Beta, transposedC);
+                    if (Wide) GemmMicroKernel.Tile(kc, aPanel, aStride, bPanel, bStride, cTile, ldc, rows, cols, store, job->Beta, transposedC);
                     else GemmMicroKernel256.Tile(kc, aPanel, bPanel, bStride, cTile, ldc, rows, cols, store, job->Beta, transposedC);
                 }
             }
@@ -295,6 +380,19 @@ internal sealed unsafe class PackedGemm : IDisposable
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static bool ReadsBInPlace(GemmJob* job, int cols) => !job->TransB && cols == PanelWidth(cols) && job->Ldb % 64 != 0;
+
+    /// <summary>
+    /// A transposed A panel of MR whole rows is read where it lies, row stride lda, when the panel meets only one B panel
+    /// per k block (n fits one panel: the latent heads, n = 20): its rows then are contiguous runs of the panel's rows of
+    /// op(A), each read once, so a copy would only add a pass over the big operand. Only with alpha = 1 (packing folds
+    /// alpha in: the B panel, packed, then takes alpha instead), the AVX-512 kernel, and not for row strides that are multiples of 256 bytes (see ReadsBInPlace).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static bool ReadsAInPlace(GemmJob* job, int rows) => job->AInPlace && rows == MR;
+
+    /// <summary>Whether the macro block reads its whole A panels in place (see ReadsAInPlace); alpha then goes into the B panel.</summary>
+    static bool AInPlaceFor(GemmJob* job) =>
+        Wide && job->TransA && job->ColPanels == 1 && job->Lda % 64 != 0 && (job->Alpha == 1f || !ReadsBInPlace(job, job->Cols));
 
     /// <summary>Floats per packed row of a B panel holding <paramref name="cols"/> columns: NR, or whole vectors for the last panel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -357,6 +455,7 @@ internal sealed unsafe class PackedGemm : IDisposable
         // the macro block: rows [I0, I0 + Rows) of C, columns [J0, J0 + Cols), depth [P0, P0 + Depth)
         public int I0, Rows, J0, Cols, P0, Depth;
         public GemmStore FirstStore;
+        public bool AInPlace;   // whole A panels are read in place and alpha is folded into the B panel (see ReadsAInPlace)
         public bool PackBPanels;
 
         public int RowPanels, ColPanels, KBlock;
