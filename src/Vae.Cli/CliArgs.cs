@@ -51,6 +51,38 @@ public sealed class CliArgs
         return x;
     }
 
+    /// <summary>True when the option was given (with or without a value).</summary>
+    public bool Has(string name)
+    {
+        used.Add(name);
+        return options.ContainsKey(name);
+    }
+
+    public float Float(string name, float defaultValue, float min = float.MinValue, float max = float.MaxValue)
+    {
+        used.Add(name);
+        if (!options.TryGetValue(name, out var v)) return defaultValue;
+        if (v is null || !float.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out float x) || !float.IsFinite(x))
+            throw new UsageException($"--{name} needs a number (got '{v}').");
+        if (x < min || x > max) throw new UsageException($"--{name} must be in [{min.ToString(CultureInfo.InvariantCulture)}, {max.ToString(CultureInfo.InvariantCulture)}] (got {v}).");
+        return x;
+    }
+
+    /// <summary>A comma-separated list of positive integers, e.g. --hidden 400,400; an empty value or "none" is the empty list.</summary>
+    public int[] IntList(string name, int[] defaultValue)
+    {
+        used.Add(name);
+        if (!options.TryGetValue(name, out var v)) return defaultValue;
+        if (v is null) throw new UsageException($"--{name} needs a comma-separated list of positive integers, e.g. 400,400.");
+        if (v.Length == 0 || v == "none") return [];
+        var parts = v.Split(',');
+        var result = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out result[i]) || result[i] < 1 || result[i] > 1_000_000)
+                throw new UsageException($"--{name} needs a comma-separated list of positive integers, e.g. 400,400 (got '{v}').");
+        return result;
+    }
+
     public string? String(string name)
     {
         used.Add(name);

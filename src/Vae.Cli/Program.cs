@@ -20,6 +20,7 @@ try
     {
         "help" or "-h" => Help(cli),
         "bench" when words.Count > 1 && words[1] == "gemm" => BenchGemmCommand.Run(cli),
+        "bench" when words.Count > 1 && words[1] == "train" => BenchTrainCommand.Run(cli),
         _ => throw new UsageException($"Unknown command '{string.Join(' ', words)}'."),
     };
     return code;

@@ -1,0 +1,247 @@
+// VAE checkpoints as safetensors files. Tensors: every parameter under its PyTorch state_dict name (F32, weights
+// (out, in)), and when the optimizer state is saved, Adam's moments as "optim.m.<name>" and "optim.v.<name>".
+// __metadata__ (all strings): format = "vae-checkpoint", version = "1", config (model JSON), training (options JSON),
+// step, epoch, rng_offset, seed, history (JSON array of per-epoch records). Written atomically.
+using System.Globalization;
+using System.Text.Json;
+using Vae.Models;
+using Vae.Training;
+
+namespace Vae.Checkpoints;
+
+public sealed class Checkpoint
+{
+    public const string Format = "vae-checkpoint";
+    public const string Version = "1";
+
+    Checkpoint(string path, SafeTensorsFile file, VaeConfig config, TrainingOptions? options, TrainingState state, bool hasOptimizerState)
+    {
+        Path = path;
+        File = file;
+        Config = config;
+        Options = options;
+        State = state;
+        HasOptimizerState = hasOptimizerState;
+    }
+
+    public string Path { get; }
+    public SafeTensorsFile File { get; }
+    public VaeConfig Config { get; }
+    /// <summary>The options the run was trained with; null for weights-only files (e.g. exported from PyTorch).</summary>
+    public TrainingOptions? Options { get; }
+    public TrainingState State { get; }
+    public bool HasOptimizerState { get; }
+
+    /// <summary>Saves weights, Adam moments, counters, options and history of a run to <paramref name="path"/>, atomically.</summary>
+    public static void Save(string path, VaeModel model, TrainingOptions? options, TrainingState? state)
+    {
+        var p = model.Parameters;
+        var backend = model.Backend;
+        var parameters = new float[p.Layout.TotalLength];
+        backend.Download<float>(p.Parameters, parameters);
+        float[]? m = null, v = null;
+        if (options is not null)
+        {
+            m = new float[parameters.Length];
+            v = new float[parameters.Length];
+            backend.Download<float>(p.AdamM, m);
+            backend.Download<float>(p.AdamV, v);
+        }
+        var tensors = new List<SafeTensor>();
+        foreach (var t in model.NamedTensors) tensors.Add(SafeTensor.FromFloats(t.Name, parameters.AsSpan(t.Offset, t.Length), t.Shape));
+        if (m is not null && v is not null)
+        {
+            foreach (var t in model.NamedTensors) tensors.Add(SafeTensor.FromFloats("optim.m." + t.Name, m.AsSpan(t.Offset, t.Length), t.Shape));
+            foreach (var t in model.NamedTensors) tensors.Add(SafeTensor.FromFloats("optim.v." + t.Name, v.AsSpan(t.Offset, t.Length), t.Shape));
+        }
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["format"] = Format,
+            ["version"] = Version,
+            ["config"] = model.Config.ToJson(),
+        };
+        if (options is not null && state is not null)
+        {
+            metadata["training"] = OptionsToJson(options);
+            metadata["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture);
+            metadata["step"] = state.Step.ToString(CultureInfo.InvariantCulture);
+            metadata["epoch"] = state.Epoch.ToString(CultureInfo.InvariantCulture);
+            metadata["rng_offset"] = state.RngOffset.ToString(CultureInfo.InvariantCulture);
+            metadata["history"] = HistoryToJson(state.History);
+        }
+        SafeTensorsFile.Write(path, metadata, tensors);
+    }
+
+    /// <summary>Reads and validates a checkpoint file (the model is built from its config with <see cref="LoadInto"/>).</summary>
+    public static Checkpoint Read(string path)
+    {
+        var file = SafeTensorsFile.Read(path);
+        if (!file.Metadata.TryGetValue("config", out var configJson))
+            throw new InvalidDataException($"{path}: this safetensors file has no 'config' metadata, so it is not a Vae checkpoint (format '{Format}').");
+        if (file.Metadata.TryGetValue("format", out var format) && format != Format)
+            throw new InvalidDataException($"{path}: metadata format is '{format}', expected '{Format}'.");
+        if (file.Metadata.TryGetValue("version", out var version) && version != Version)
+            throw new InvalidDataException($"{path}: checkpoint version {version} is not supported (this build reads version {Version}).");
+        var config = VaeConfig.FromJson(configJson, path);
+        var state = new TrainingState();
+        TrainingOptions? options = null;
+        if (file.Metadata.TryGetValue("training", out var trainingJson))
+        {
+            options = OptionsFromJson(trainingJson, path);
+            state.Step = ParseLong(file, "step", path);
+            state.Epoch = (int)ParseLong(file, "epoch", path);
+            state.RngOffset = (ulong)ParseLong(file, "rng_offset", path);
+            if (file.Metadata.TryGetValue("history", out var history)) state.History.AddRange(HistoryFromJson(history, path));
+        }
+        bool hasOptimizer = file.Tensors.Any(t => t.Name.StartsWith("optim.m.", StringComparison.Ordinal));
+        return new Checkpoint(path, file, config, options, state, hasOptimizer);
+    }
+
+    /// <summary>
+    /// Uploads the weights (and, with <paramref name="withOptimizerState"/>, Adam's moments) into a model of the same
+    /// configuration. Every tensor is checked for name, shape and finiteness before anything is uploaded.
+    /// </summary>
+    public void LoadInto(VaeModel model, bool withOptimizerState)
+    {
+        if (!model.Config.Equals(Config))
+            throw new InvalidDataException($"{Path}: the checkpoint is a {Config} model but the model is {model.Config}.");
+        if (withOptimizerState && !HasOptimizerState)
+            throw new InvalidDataException($"{Path}: the checkpoint has no optimizer state (optim.m.*), so training cannot resume from it; train without --resume.");
+        var p = model.Parameters;
+        int total = p.Layout.TotalLength;
+        var parameters = new float[total];
+        var m = withOptimizerState ? new float[total] : null;
+        var v = withOptimizerState ? new float[total] : null;
+        foreach (var t in model.NamedTensors)
+        {
+            Take(t.Name, t, parameters);
+            if (m is not null && v is not null)
+            {
+                Take("optim.m." + t.Name, t, m);
+                Take("optim.v." + t.Name, t, v);
+            }
+        }
+        model.Backend.Upload<float>(parameters, p.Parameters);
+        if (m is not null && v is not null)
+        {
+            model.Backend.Upload<float>(m, p.AdamM);
+            model.Backend.Upload<float>(v, p.AdamV);
+        }
+        model.Backend.Fill(p.Gradients, 0f);
+    }
+
+    void Take(string name, NamedTensor target, float[] destination)
+    {
+        var t = File.Get(name, Path);
+        if (t.Type != SafeTensorType.F32)
+            throw new InvalidDataException($"{Path}: tensor '{name}' is {t.Type}; checkpoints store F32.");
+        if (!t.Shape.AsSpan().SequenceEqual(target.Shape))
+            throw new InvalidDataException($"{Path}: tensor '{name}' has shape {t.ShapeText}, the model needs ({string.Join(", ", target.Shape)}).");
+        var values = t.ToFloats();
+        foreach (float x in values)
+            if (!float.IsFinite(x)) throw new InvalidDataException($"{Path}: tensor '{name}' contains NaN or infinite values; the checkpoint is unusable.");
+        values.CopyTo(destination.AsSpan(target.Offset, target.Length));
+    }
+
+    static long ParseLong(SafeTensorsFile file, string key, string path)
+    {
+        if (!file.Metadata.TryGetValue(key, out var text) || !long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) || value < 0)
+            throw new InvalidDataException($"{path}: metadata '{key}' is missing or not a non-negative integer.");
+        return value;
+    }
+
+    static string OptionsToJson(TrainingOptions o)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("epochs", o.Epochs);
+            w.WriteNumber("batch", o.BatchSize);
+            w.WriteNumber("lr", o.Adam.LearningRate);
+            w.WriteNumber("beta1", o.Adam.Beta1);
+            w.WriteNumber("beta2", o.Adam.Beta2);
+            w.WriteNumber("eps", o.Adam.Epsilon);
+            w.WriteNumber("weight_decay", o.Adam.WeightDecay);
+            w.WriteBoolean("decoupled", o.Adam.Decoupled);
+            w.WriteNumber("clip", o.ClipNorm);
+            w.WriteNumber("seed", o.Seed);
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    static TrainingOptions OptionsFromJson(string json, string path)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var r = doc.RootElement;
+            var options = new TrainingOptions
+            {
+                Epochs = r.GetProperty("epochs").GetInt32(),
+                BatchSize = r.GetProperty("batch").GetInt32(),
+                Adam = new AdamSettings(r.GetProperty("lr").GetSingle(), r.GetProperty("beta1").GetSingle(), r.GetProperty("beta2").GetSingle(),
+                    r.GetProperty("eps").GetSingle(), r.GetProperty("weight_decay").GetSingle(), r.GetProperty("decoupled").GetBoolean()),
+                ClipNorm = r.GetProperty("clip").GetSingle(),
+                Seed = r.GetProperty("seed").GetUInt64(),
+            };
+            options.Validate();
+            return options;
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            throw new InvalidDataException($"{path}: the training metadata '{json}' is not valid ({e.Message}).", e);
+        }
+    }
+
+    static string HistoryToJson(IReadOnlyList<EpochRecord> history)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartArray();
+            foreach (var h in history)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("epoch", h.Epoch);
+                Number(w, "train_loss", h.TrainLoss);
+                Number(w, "train_recon", h.TrainRecon);
+                Number(w, "train_kl", h.TrainKl);
+                Number(w, "test_loss", h.TestLoss);
+                Number(w, "test_recon", h.TestRecon);
+                Number(w, "test_kl", h.TestKl);
+                Number(w, "seconds", h.Seconds);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    static void Number(Utf8JsonWriter w, string name, double value)
+    {
+        if (double.IsFinite(value)) w.WriteNumber(name, value);
+        else w.WriteNull(name);
+    }
+
+    static IEnumerable<EpochRecord> HistoryFromJson(string json, string path)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var list = new List<EpochRecord>();
+            foreach (var e in doc.RootElement.EnumerateArray())
+            {
+                double D(string k) => e.TryGetProperty(k, out var x) && x.ValueKind == JsonValueKind.Number ? x.GetDouble() : double.NaN;
+                list.Add(new EpochRecord(e.GetProperty("epoch").GetInt32(), D("train_loss"), D("train_recon"), D("train_kl"),
+                    D("test_loss"), D("test_recon"), D("test_kl"), D("seconds")));
+            }
+            return list;
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{path}: the history metadata is not valid ({e.Message}).", e);
+        }
+    }
+}

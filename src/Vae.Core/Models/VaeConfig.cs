@@ -1,0 +1,105 @@
+// The shape and objective of a plain VAE: input size, encoder hidden sizes (the decoder mirrors them), latent size,
+// reconstruction loss and the KL weight beta. Stored as JSON in every checkpoint's metadata.
+using System.Globalization;
+using System.Text.Json;
+
+namespace Vae.Models;
+
+public enum ReconstructionLoss
+{
+    /// <summary>Bernoulli likelihood: binary cross-entropy computed from the decoder's logits.</summary>
+    Bce,
+    /// <summary>Squared error between sigmoid(logits) and the target, summed over pixels.</summary>
+    Mse,
+}
+
+public sealed record VaeConfig
+{
+    public VaeConfig(int input, int[] hidden, int latent, ReconstructionLoss reconstruction = ReconstructionLoss.Bce, float beta = 1f)
+    {
+        Input = input;
+        Hidden = (int[])hidden.Clone();
+        Latent = latent;
+        Reconstruction = reconstruction;
+        Beta = beta;
+        Validate();
+    }
+
+    /// <summary>The seed VAE: 784-400-400-20, BCE, beta 1.</summary>
+    public static VaeConfig Default => new(784, [400, 400], 20);
+
+    public int Input { get; }
+    /// <summary>Encoder hidden sizes, input side first; the decoder uses them in reverse.</summary>
+    public int[] Hidden { get; }
+    public int Latent { get; }
+    public ReconstructionLoss Reconstruction { get; }
+    public float Beta { get; }
+
+    /// <summary>"784-400-400-20".</summary>
+    public string Describe() => Input + "-" + string.Join("-", Hidden) + (Hidden.Length > 0 ? "-" : "") + Latent;
+
+    void Validate()
+    {
+        if (Input <= 0) throw new ArgumentOutOfRangeException(nameof(Input), Input, "Input size must be > 0.");
+        if (Latent <= 0) throw new ArgumentOutOfRangeException(nameof(Latent), Latent, "Latent size must be > 0.");
+        foreach (int h in Hidden)
+            if (h <= 0) throw new ArgumentOutOfRangeException(nameof(Hidden), h, "Hidden sizes must be > 0.");
+        if (!(Beta >= 0 && float.IsFinite(Beta))) throw new ArgumentOutOfRangeException(nameof(Beta), Beta, "Beta must be finite and >= 0.");
+    }
+
+    public bool Equals(VaeConfig? other) =>
+        other is not null && Input == other.Input && Hidden.AsSpan().SequenceEqual(other.Hidden) && Latent == other.Latent
+        && Reconstruction == other.Reconstruction && Beta.Equals(other.Beta);
+
+    public override int GetHashCode() => HashCode.Combine(Input, Hidden.Length, Latent, Reconstruction, Beta);
+
+    public string ToJson()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteString("model", "vae");
+            w.WriteNumber("input", Input);
+            w.WriteStartArray("hidden");
+            foreach (int h in Hidden) w.WriteNumberValue(h);
+            w.WriteEndArray();
+            w.WriteNumber("latent", Latent);
+            w.WriteString("recon", Reconstruction == ReconstructionLoss.Bce ? "bce" : "mse");
+            w.WriteNumber("beta", Beta);
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    /// <summary>Parses <see cref="ToJson"/>'s format (unknown keys are ignored); throws InvalidDataException with <paramref name="source"/>.</summary>
+    public static VaeConfig FromJson(string json, string source)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var root = doc.RootElement;
+            if (root.TryGetProperty("model", out var model) && model.GetString() is { } m && m != "vae")
+                throw new InvalidDataException($"{source}: the checkpoint holds a '{m}' model; this command needs a 'vae' checkpoint.");
+            int input = root.GetProperty("input").GetInt32();
+            var hidden = root.GetProperty("hidden").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            int latent = root.GetProperty("latent").GetInt32();
+            string recon = root.TryGetProperty("recon", out var r) ? r.GetString() ?? "bce" : "bce";
+            float beta = root.TryGetProperty("beta", out var b) ? b.GetSingle() : 1f;
+            return new VaeConfig(input, hidden, latent, ParseReconstruction(recon), beta);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            throw new InvalidDataException($"{source}: the model configuration '{json}' is not valid ({e.Message}).", e);
+        }
+    }
+
+    public static ReconstructionLoss ParseReconstruction(string text) => text.ToLowerInvariant() switch
+    {
+        "bce" => ReconstructionLoss.Bce,
+        "mse" => ReconstructionLoss.Mse,
+        _ => throw new ArgumentException($"Unknown reconstruction loss '{text}'; use bce or mse."),
+    };
+
+    public override string ToString() => Describe() + " " + Reconstruction.ToString().ToLowerInvariant() + " beta=" + Beta.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,415 @@
+// The seed VAE: MLP encoder (ReLU hidden layers) -> mu and log-variance heads -> reparameterization -> MLP decoder
+// (ReLU hidden layers) -> logits, with sigmoid probabilities for pictures. Every tensor lives in a few preallocated
+// buffers: parameters, gradients and Adam moments in one ParameterStore, activations for up to Capacity rows in one
+// more buffer, so a training step allocates nothing.
+//
+// Shapes (B = rows <= Capacity, D = input, H_i = hidden sizes, L = latent):
+//   input (B, D) -> enc.i: h_i (B, H_i), ReLU in place -> heads (B, 2L) = [mu | logvar] -> mu, logvar (B, L)
+//   z (B, L) = mu + exp(logvar / 2) * eps -> dec.i: (B, H_{n-1-i}), ReLU -> logits (B, D) -> prediction = sigmoid(logits)
+// Loss, per image in nats: recon (BCE from logits, or squared error of sigmoid(logits)) summed over the D pixels,
+// plus beta * KL(q(z|x) || N(0, I)) summed over the L latents; the training objective is their mean over the batch.
+//
+// Parameter names follow a PyTorch module with attributes enc (ModuleList of Linear), mu, logvar, dec (ModuleList),
+// out, so state_dict keys are enc.0.weight, enc.0.bias, ..., mu.weight, logvar.weight, dec.0.weight, ..., out.bias,
+// weights (out, in). Internally mu and logvar are one (2L, H) head so they cost one GEMM.
+using Vae.Nn;
+using Vae.Random;
+
+namespace Vae.Models;
+
+/// <summary>A PyTorch-named tensor of the model: a view into the parameter (or gradient, m, v) buffer.</summary>
+public sealed record NamedTensor(string Name, int[] Shape, int Offset, int Length);
+
+public sealed class VaeModel : IDisposable
+{
+    readonly IComputeBackend backend;
+    readonly Linear[] encoder, decoder;
+    readonly Linear heads, output;
+    readonly DeviceBuffer activationBuffer;
+    readonly DeviceSpan<float> biasGradients;   // all bias gradients: one contiguous region, zeroed once per step
+    readonly DeviceSpan<float>[] encoderOut, decoderOut;
+    readonly DeviceSpan<float> headsOut, gradA, gradB, dz, dMu, dLogVar, dHeads, dLogits;
+    readonly List<NamedTensor> namedTensors = [];
+
+    public VaeModel(IComputeBackend backend, VaeConfig config, int capacity)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        this.backend = backend;
+        Config = config;
+        Capacity = capacity;
+        int d = config.Input, l = config.Latent, n = config.Hidden.Length;
+        int[] encSizes = [d, .. config.Hidden];                    // enc.i maps encSizes[i] -> encSizes[i + 1]
+        int[] decSizes = [l, .. config.Hidden.Reverse()];          // dec.i maps decSizes[i] -> decSizes[i + 1]
+        int top = encSizes[^1];
+
+        // Weights first, then every bias, so the bias gradients form one region.
+        var layout = new TensorLayout();
+        for (int i = 0; i < n; i++) layout.Add($"enc.{i}.weight", encSizes[i + 1], encSizes[i]);
+        layout.Add("heads.weight", 2 * l, top);
+        for (int i = 0; i < n; i++) layout.Add($"dec.{i}.weight", decSizes[i + 1], decSizes[i]);
+        layout.Add("out.weight", d, decSizes[^1]);
+        int firstBias = layout.TotalLength;
+        for (int i = 0; i < n; i++) layout.Add($"enc.{i}.bias", encSizes[i + 1]);
+        layout.Add("heads.bias", 2 * l);
+        for (int i = 0; i < n; i++) layout.Add($"dec.{i}.bias", decSizes[i + 1]);
+        layout.Add("out.bias", d);
+        Parameters = new ParameterStore(backend, layout);
+        biasGradients = Parameters.Gradients.Slice(firstBias, layout.TotalLength - firstBias);
+
+        Linear Layer(string name, int inF, int outF) => new(inF, outF,
+            Parameters.Parameter(name + ".weight"), Parameters.Parameter(name + ".bias"),
+            Parameters.Gradient(name + ".weight"), Parameters.Gradient(name + ".bias"));
+        encoder = new Linear[n];
+        decoder = new Linear[n];
+        for (int i = 0; i < n; i++) encoder[i] = Layer($"enc.{i}", encSizes[i], encSizes[i + 1]);
+        heads = Layer("heads", top, 2 * l);
+        for (int i = 0; i < n; i++) decoder[i] = Layer($"dec.{i}", decSizes[i], decSizes[i + 1]);
+        output = Layer("out", decSizes[^1], d);
+
+        // PyTorch state_dict names, in its order.
+        void Named(string name, TensorEntry e, int start, int length, params int[] shape) => namedTensors.Add(new NamedTensor(name, shape, e.Offset + start, length));
+        for (int i = 0; i < n; i++)
+        {
+            Named($"enc.{i}.weight", layout[$"enc.{i}.weight"], 0, encSizes[i + 1] * encSizes[i], encSizes[i + 1], encSizes[i]);
+            Named($"enc.{i}.bias", layout[$"enc.{i}.bias"], 0, encSizes[i + 1], encSizes[i + 1]);
+        }
+        Named("mu.weight", layout["heads.weight"], 0, l * top, l, top);
+        Named("mu.bias", layout["heads.bias"], 0, l, l);
+        Named("logvar.weight", layout["heads.weight"], l * top, l * top, l, top);
+        Named("logvar.bias", layout["heads.bias"], l, l, l);
+        for (int i = 0; i < n; i++)
+        {
+            Named($"dec.{i}.weight", layout[$"dec.{i}.weight"], 0, decSizes[i + 1] * decSizes[i], decSizes[i + 1], decSizes[i]);
+            Named($"dec.{i}.bias", layout[$"dec.{i}.bias"], 0, decSizes[i + 1], decSizes[i + 1]);
+        }
+        Named("out.weight", layout["out.weight"], 0, d * decSizes[^1], d, decSizes[^1]);
+        Named("out.bias", layout["out.bias"], 0, d, d);
+
+        // Activations and activation gradients for Capacity rows.
+        int b = capacity, widest = Math.Max(top, config.Hidden.Length > 0 ? config.Hidden.Max() : 0);
+        widest = Math.Max(widest, 2 * l);
+        var acts = new TensorLayout();
+        var eInput = acts.Add("input", b, d);
+        var eEnc = new TensorEntry[n];
+        for (int i = 0; i < n; i++) eEnc[i] = acts.Add($"enc.{i}", b, encSizes[i + 1]);
+        var eHeads = acts.Add("heads", b, 2 * l);
+        var eMu = acts.Add("mu", b, l);
+        var eLogVar = acts.Add("logvar", b, l);
+        var eEps = acts.Add("eps", b, l);
+        var eZ = acts.Add("z", b, l);
+        var eDec = new TensorEntry[n];
+        for (int i = 0; i < n; i++) eDec[i] = acts.Add($"dec.{i}", b, decSizes[i + 1]);
+        var eLogits = acts.Add("logits", b, d);
+        var ePrediction = acts.Add("prediction", b, d);
+        var eRecon = acts.Add("recon.per_sample", b);
+        var eKl = acts.Add("kl.per_sample", b);
+        var eTotals = acts.Add("totals", 2);
+        var eDLogits = acts.Add("d.logits", b, d);
+        var eGradA = acts.Add("d.a", b, widest);
+        var eGradB = acts.Add("d.b", b, widest);
+        var eDz = acts.Add("d.z", b, l);
+        var eDMu = acts.Add("d.mu", b, l);
+        var eDLogVar = acts.Add("d.logvar", b, l);
+        var eDHeads = acts.Add("d.heads", b, 2 * l);
+        activationBuffer = backend.Allocate((long)acts.TotalLength * sizeof(float));
+        var flat = activationBuffer.AsSpan<float>();
+        DeviceSpan<float> V(TensorEntry e) => TensorLayout.View(flat, e);
+        Input = V(eInput);
+        encoderOut = eEnc.Select(V).ToArray();
+        headsOut = V(eHeads);
+        Mu = V(eMu);
+        LogVar = V(eLogVar);
+        Eps = V(eEps);
+        Z = V(eZ);
+        decoderOut = eDec.Select(V).ToArray();
+        Logits = V(eLogits);
+        Prediction = V(ePrediction);
+        ReconPerSample = V(eRecon);
+        KlPerSample = V(eKl);
+        LossTotals = V(eTotals);
+        dLogits = V(eDLogits);
+        gradA = V(eGradA);
+        gradB = V(eGradB);
+        dz = V(eDz);
+        dMu = V(eDMu);
+        dLogVar = V(eDLogVar);
+        dHeads = V(eDHeads);
+    }
+
+    public VaeConfig Config { get; }
+    /// <summary>The most rows one call handles (the batch size the buffers were carved for).</summary>
+    public int Capacity { get; }
+    public IComputeBackend Backend => backend;
+    public ParameterStore Parameters { get; }
+    /// <summary>The PyTorch state_dict view of the parameters (names, shapes, offsets into the flat buffers).</summary>
+    public IReadOnlyList<NamedTensor> NamedTensors => namedTensors;
+    public long ParameterCount => Parameters.Layout.ElementCount;
+
+    public DeviceSpan<float> Input { get; }        // (Capacity, D) pixels in [0, 1]
+    public DeviceSpan<float> Mu { get; }           // (Capacity, L)
+    public DeviceSpan<float> LogVar { get; }       // (Capacity, L)
+    public DeviceSpan<float> Eps { get; }          // (Capacity, L) standard normal noise
+    public DeviceSpan<float> Z { get; }            // (Capacity, L)
+    public DeviceSpan<float> Logits { get; }       // (Capacity, D)
+    public DeviceSpan<float> Prediction { get; }   // (Capacity, D) sigmoid(logits)
+    public DeviceSpan<float> ReconPerSample { get; } // (Capacity) reconstruction nats per row
+    public DeviceSpan<float> KlPerSample { get; }    // (Capacity) KL nats per row
+    /// <summary>[sum over rows of recon, sum over rows of KL] after <see cref="Forward"/>.</summary>
+    public DeviceSpan<float> LossTotals { get; }
+
+    /// <summary>
+    /// PyTorch's nn.Linear default initialization: weights and biases uniform in +-1/sqrt(fan_in), drawn from a Philox
+    /// stream of <paramref name="seed"/> so the same seed gives the same model on every backend and machine.
+    /// </summary>
+    public void InitializeParameters(ulong seed)
+    {
+        var host = new float[Parameters.Layout.TotalLength];
+        uint tensorIndex = 0;
+        foreach (var layer in AllLayers())
+        {
+            float bound = 1f / MathF.Sqrt(layer.In);
+            FillUniform(host.AsSpan((int)layer.Weight.Offset - (int)Parameters.Parameters.Offset, layer.Weight.Length), bound, seed, tensorIndex++);
+            FillUniform(host.AsSpan((int)layer.Bias.Offset - (int)Parameters.Parameters.Offset, layer.Bias.Length), bound, seed, tensorIndex++);
+        }
+        backend.Upload<float>(host, Parameters.Parameters);
+        backend.Fill(Parameters.Gradients, 0f);
+        backend.Fill(Parameters.AdamM, 0f);
+        backend.Fill(Parameters.AdamV, 0f);
+    }
+
+    static void FillUniform(Span<float> values, float bound, ulong seed, uint stream)
+    {
+        for (int i = 0; i < values.Length; i += 4)
+        {
+            uint c0 = (uint)(i >> 2), c1 = stream, c2 = 0x5eed, c3 = 0;
+            Philox.Philox4x32x10(ref c0, ref c1, ref c2, ref c3, (uint)seed, (uint)(seed >> 32));
+            ReadOnlySpan<uint> words = [c0, c1, c2, c3];
+            for (int j = 0; j < 4 && i + j < values.Length; j++)
+                values[i + j] = ((words[j] >> 8) * (1f / (1 << 24)) * 2f - 1f) * bound;   // uniform in [-bound, bound)
+        }
+    }
+
+    IEnumerable<Linear> AllLayers()
+    {
+        foreach (var l in encoder) yield return l;
+        yield return heads;
+        foreach (var l in decoder) yield return l;
+        yield return output;
+    }
+
+    // ------------------------------------------------------------------ forward
+
+    /// <summary>Input (rows, D) -> Mu, LogVar (rows, L).</summary>
+    public void Encode(int rows)
+    {
+        CheckRows(rows);
+        int l = Config.Latent;
+        var x = Input;
+        for (int i = 0; i < encoder.Length; i++)
+        {
+            encoder[i].Forward(backend, x, encoderOut[i], rows);
+            backend.ActivationForward(Activation.Relu, Rows(encoderOut[i], rows, encoder[i].Out), Rows(encoderOut[i], rows, encoder[i].Out));
+            x = encoderOut[i];
+        }
+        heads.Forward(backend, x, headsOut, rows);
+        backend.Split(headsOut, Mu, LogVar, rows, l, l);
+    }
+
+    /// <summary>Z = Mu + exp(LogVar / 2) * Eps for the first rows (log-variance clamped, see <see cref="Reparameterization"/>).</summary>
+    public void Reparameterize(int rows)
+    {
+        CheckRows(rows);
+        int n = rows * Config.Latent;
+        backend.ReparameterizeForward(Mu.Slice(0, n), LogVar.Slice(0, n), Eps.Slice(0, n), Z.Slice(0, n), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
+    }
+
+    /// <summary>Z (rows, L) -> Logits (rows, D), and Prediction = sigmoid(Logits) when <paramref name="probabilities"/>.</summary>
+    public void Decode(int rows, bool probabilities = true)
+    {
+        CheckRows(rows);
+        var x = Z;
+        for (int i = 0; i < decoder.Length; i++)
+        {
+            decoder[i].Forward(backend, x, decoderOut[i], rows);
+            var h = Rows(decoderOut[i], rows, decoder[i].Out);
+            backend.ActivationForward(Activation.Relu, h, h);
+            x = decoderOut[i];
+        }
+        output.Forward(backend, x, Logits, rows);
+        if (probabilities)
+        {
+            int n = rows * Config.Input;
+            backend.ActivationForward(Activation.Sigmoid, Logits.Slice(0, n), Prediction.Slice(0, n));
+        }
+    }
+
+    /// <summary>
+    /// The training forward pass on Input and Eps: encode, sample z, decode, and the losses. Writes ReconPerSample,
+    /// KlPerSample and LossTotals = [sum recon, sum KL] over the rows (divide by rows for nats per image).
+    /// </summary>
+    public void Forward(int rows)
+    {
+        Encode(rows);
+        Reparameterize(rows);
+        Decode(rows, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
+        int d = Config.Input, l = Config.Latent;
+        if (Config.Reconstruction == ReconstructionLoss.Bce)
+            backend.BceWithLogitsForward(Logits, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, d);
+        else
+            backend.MseForward(Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, d);
+        backend.KlStandardNormalForward(Mu, LogVar, KlPerSample, LossTotals.Slice(1, 1), rows, l);
+    }
+
+    // ------------------------------------------------------------------ backward
+
+    /// <summary>
+    /// Gradients of the batch-mean loss (recon + beta * KL) / rows after <see cref="Forward"/>. The gradient buffer
+    /// receives exactly this batch's gradient: weight gradients are assigned by their GEMMs and the bias region is
+    /// zeroed once, so no separate ZeroGradients pass is needed.
+    /// </summary>
+    public void Backward(int rows)
+    {
+        CheckRows(rows);
+        int d = Config.Input, l = Config.Latent;
+        float scale = 1f / rows;
+        backend.Fill(biasGradients, 0f);
+
+        // Reconstruction term -> dLogits (rows, D).
+        if (Config.Reconstruction == ReconstructionLoss.Bce)
+            backend.BceWithLogitsBackward(Logits, Input, dLogits, rows, d, scale);
+        else
+        {
+            backend.MseBackward(Prediction, Input, dLogits, rows, d, scale);
+            var dl = dLogits.Slice(0, rows * d);
+            backend.ActivationBackward(Activation.Sigmoid, default, Prediction.Slice(0, rows * d), dl, dl);
+        }
+
+        // Decoder, top down: out, then dec.(n-1) .. dec.0; dz receives the input gradient of dec.0 (or of out).
+        int n = decoder.Length;
+        var dy = dLogits;
+        var into = gradA;
+        var other = gradB;
+        output.Backward(backend, n > 0 ? decoderOut[n - 1] : Z, dy, n > 0 ? into : dz, rows);
+        for (int i = n - 1; i >= 0; i--)
+        {
+            var g = Rows(into, rows, decoder[i].Out);
+            var h = Rows(decoderOut[i], rows, decoder[i].Out);
+            backend.ActivationBackward(Activation.Relu, h, default, g, g);   // h holds ReLU's output: same sign test as its input
+            decoder[i].Backward(backend, i > 0 ? decoderOut[i - 1] : Z, into, i > 0 ? other : dz, rows);
+            (into, other) = (other, into);
+        }
+
+        // Reparameterization and KL -> dMu, dLogVar (rows, L) -> dHeads (rows, 2L).
+        int nl = rows * l;
+        backend.ReparameterizeBackward(LogVar.Slice(0, nl), Eps.Slice(0, nl), dz.Slice(0, nl), dMu.Slice(0, nl), dLogVar.Slice(0, nl),
+            Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
+        if (Config.Beta != 0f) backend.KlStandardNormalBackward(Mu, LogVar, dMu, dLogVar, rows, l, Config.Beta * scale);
+        backend.Concat(dMu, dLogVar, dHeads, rows, l, l);
+
+        // Encoder, top down; the input needs no gradient.
+        int m = encoder.Length;
+        heads.Backward(backend, m > 0 ? encoderOut[m - 1] : Input, dHeads, m > 0 ? into : default, rows);
+        for (int i = m - 1; i >= 0; i--)
+        {
+            var g = Rows(into, rows, encoder[i].Out);
+            var h = Rows(encoderOut[i], rows, encoder[i].Out);
+            backend.ActivationBackward(Activation.Relu, h, default, g, g);
+            encoder[i].Backward(backend, i > 0 ? encoderOut[i - 1] : Input, into, i > 0 ? other : default, rows);
+            (into, other) = (other, into);
+        }
+    }
+
+    // ------------------------------------------------------------------ host-side conveniences (allocate; not for hot loops)
+
+    /// <summary>Decodes <paramref name="count"/> draws of z ~ N(0, I) from stream <paramref name="seed"/>; returns (count, D) probabilities.</summary>
+    public float[] Sample(int count, ulong seed)
+    {
+        var result = new float[count * Config.Input];
+        for (int start = 0; start < count; start += Capacity)
+        {
+            int rows = Math.Min(Capacity, count - start);
+            backend.RandomNormal(Z.Slice(0, rows * Config.Latent), seed, (ulong)start * (ulong)Config.Latent);
+            Decode(rows);
+            backend.Download<float>(Prediction.Slice(0, rows * Config.Input), result.AsSpan(start * Config.Input, rows * Config.Input));
+        }
+        return result;
+    }
+
+    /// <summary>Posterior means (count, L) of images (count, D).</summary>
+    public float[] EncodeMeans(ReadOnlySpan<float> images, int count)
+    {
+        CheckImages(images, count);
+        var result = new float[count * Config.Latent];
+        for (int start = 0; start < count; start += Capacity)
+        {
+            int rows = Math.Min(Capacity, count - start);
+            backend.Upload(images.Slice(start * Config.Input, rows * Config.Input), Input.Slice(0, rows * Config.Input));
+            Encode(rows);
+            backend.Download<float>(Mu.Slice(0, rows * Config.Latent), result.AsSpan(start * Config.Latent, rows * Config.Latent));
+        }
+        return result;
+    }
+
+    /// <summary>Decodes latent codes (count, L) to probabilities (count, D).</summary>
+    public float[] DecodeLatents(ReadOnlySpan<float> latents, int count)
+    {
+        if (count < 0 || latents.Length != count * Config.Latent)
+            throw new ArgumentException($"Expected {count} latent codes of size {Config.Latent} ({count * Config.Latent} floats), got {latents.Length}.", nameof(latents));
+        var result = new float[count * Config.Input];
+        for (int start = 0; start < count; start += Capacity)
+        {
+            int rows = Math.Min(Capacity, count - start);
+            backend.Upload(latents.Slice(start * Config.Latent, rows * Config.Latent), Z.Slice(0, rows * Config.Latent));
+            Decode(rows);
+            backend.Download<float>(Prediction.Slice(0, rows * Config.Input), result.AsSpan(start * Config.Input, rows * Config.Input));
+        }
+        return result;
+    }
+
+    /// <summary>Reconstructions (count, D) of images (count, D) through the posterior mean (no sampling).</summary>
+    public float[] Reconstruct(ReadOnlySpan<float> images, int count) => DecodeLatents(EncodeMeans(images, count), count);
+
+    /// <summary>
+    /// <paramref name="steps"/> images decoded along the straight line between the posterior means of images a and b
+    /// (both ends included).
+    /// </summary>
+    public float[] Interpolate(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int steps)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 2);
+        var pair = new float[2 * Config.Input];
+        a.CopyTo(pair);
+        b.CopyTo(pair.AsSpan(Config.Input));
+        var mu = EncodeMeans(pair, 2);
+        int l = Config.Latent;
+        var path = new float[steps * l];
+        for (int s = 0; s < steps; s++)
+        {
+            float t = s / (float)(steps - 1);
+            for (int j = 0; j < l; j++) path[s * l + j] = (1 - t) * mu[j] + t * mu[l + j];
+        }
+        return DecodeLatents(path, steps);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    void CheckRows(int rows)
+    {
+        if (rows < 1 || rows > Capacity) throw new ArgumentOutOfRangeException(nameof(rows), rows, $"Rows must be in [1, {Capacity}] (the model's batch capacity).");
+    }
+
+    void CheckImages(ReadOnlySpan<float> images, int count)
+    {
+        if (count < 0 || images.Length != count * Config.Input)
+            throw new ArgumentException($"Expected {count} images of {Config.Input} pixels ({count * Config.Input} floats), got {images.Length}. Is the data the size the model was trained on?", nameof(images));
+    }
+
+    static DeviceSpan<float> Rows(DeviceSpan<float> v, int rows, int cols) => v.Slice(0, rows * cols);
+
+    public void Dispose()
+    {
+        Parameters.Dispose();
+        activationBuffer.Dispose();
+    }
+}

@@ -1,0 +1,150 @@
+// The training loop of the VAE: seeded shuffling, fixed-size batches gathered on the backend into the model's
+// preallocated input, the last partial batch kept, Adam with optional global-norm clipping, per-epoch history and a
+// NaN/Inf guard. After the first step nothing here allocates on the managed heap.
+using Vae.Models;
+
+namespace Vae.Training;
+
+/// <summary>What a progress display needs after each batch (a struct: reporting allocates nothing).</summary>
+public readonly record struct BatchProgress(int Epoch, int Epochs, int Batch, int Batches, long Images, long ImagesInEpoch, double Loss, double Seconds);
+
+public interface ITrainingObserver
+{
+    void OnBatch(in BatchProgress progress);
+    void OnEpoch(EpochRecord record);
+}
+
+public sealed class Trainer : IDisposable
+{
+    readonly VaeModel model;
+    readonly IComputeBackend backend;
+    readonly DeviceDataset train;
+    readonly DeviceDataset? test;
+    readonly int[] order;
+    readonly DeviceBuffer scratch;
+    readonly DeviceSpan<int> batchIndices;
+    readonly DeviceSpan<float> gradientNorm;
+    readonly DeviceSpan<int> finiteFlag;
+    readonly float[] totals = new float[2];
+    readonly int[] finiteHost = new int[1];
+
+    public Trainer(VaeModel model, DeviceDataset train, DeviceDataset? test, TrainingOptions options, TrainingState state)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(train);
+        options.Validate();
+        if (options.BatchSize > model.Capacity)
+            throw new ArgumentException($"Batch size {options.BatchSize} exceeds the model's capacity {model.Capacity}.", nameof(options));
+        if (train.Pixels != model.Config.Input || (test is not null && test.Pixels != model.Config.Input))
+            throw new ArgumentException($"The data has {train.Pixels} pixels per image but the model expects {model.Config.Input}.", nameof(train));
+        this.model = model;
+        backend = model.Backend;
+        this.train = train;
+        this.test = test;
+        Options = options;
+        State = state;
+        order = new int[train.Count];
+        scratch = backend.Allocate(64L * 3 + (long)options.BatchSize * sizeof(int));
+        var floats = scratch.AsSpan<float>();
+        gradientNorm = floats.Slice(0, 1);
+        finiteFlag = scratch.AsSpan<int>().Slice(16, 1);
+        batchIndices = scratch.AsSpan<int>().Slice(32, options.BatchSize);
+    }
+
+    public TrainingOptions Options { get; }
+    public TrainingState State { get; }
+    public VaeModel Model => model;
+    public int BatchesPerEpoch => (train.Count + Options.BatchSize - 1) / Options.BatchSize;
+
+    /// <summary>Trains until <see cref="TrainingOptions.Epochs"/> epochs are done; calls <paramref name="afterEpoch"/> (e.g. to checkpoint).</summary>
+    public void Run(ITrainingObserver? observer, Action<EpochRecord>? afterEpoch = null)
+    {
+        while (State.Epoch < Options.Epochs)
+        {
+            var record = RunEpoch(observer);
+            afterEpoch?.Invoke(record);
+        }
+    }
+
+    /// <summary>One pass over the training set in the (seed, epoch) order, then an evaluation on the test set.</summary>
+    public EpochRecord RunEpoch(ITrainingObserver? observer)
+    {
+        int epoch = State.Epoch + 1;
+        Shuffle.Permutation(order, Options.Seed, epoch);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        double recon = 0, kl = 0;
+        int batches = BatchesPerEpoch;
+        for (int b = 0; b < batches; b++)
+        {
+            int first = b * Options.BatchSize;
+            int rows = Math.Min(Options.BatchSize, train.Count - first);
+            LoadBatch(train, order.AsSpan(first, rows));
+            TrainStep(rows);
+            double r = totals[0], k = totals[1];
+            if (!double.IsFinite(r) || !double.IsFinite(k))
+                throw new TrainingDivergedException(
+                    $"Training diverged in epoch {epoch}, batch {b + 1} of {batches} (step {State.Step}): the loss is not finite " +
+                    $"(reconstruction sum {r}, KL sum {k}). Try a lower learning rate (--lr) or gradient clipping (--clip 1).");
+            recon += r;
+            kl += k;
+            observer?.OnBatch(new BatchProgress(epoch, Options.Epochs, b + 1, batches, first + rows, train.Count,
+                (recon + model.Config.Beta * kl) / (first + rows), System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds));
+        }
+        CheckParametersFinite(epoch);
+        double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+        recon /= train.Count;
+        kl /= train.Count;
+        var eval = test is null ? null : Evaluation.Run(model, test, null);
+        var record = new EpochRecord(epoch, recon + model.Config.Beta * kl, recon, kl,
+            eval?.Loss ?? double.NaN, eval?.Recon ?? double.NaN, eval?.Kl ?? double.NaN, seconds);
+        State.Epoch = epoch;
+        State.History.Add(record);
+        observer?.OnEpoch(record);
+        return record;
+    }
+
+    /// <summary>Gathers dataset rows <paramref name="indices"/> into the model's input.</summary>
+    public void LoadBatch(DeviceDataset data, ReadOnlySpan<int> indices)
+    {
+        var idx = batchIndices.Slice(0, indices.Length);
+        backend.Upload(indices, idx);
+        backend.GatherRows(data.Images, idx, model.Input, data.Count, indices.Length, data.Pixels);
+    }
+
+    /// <summary>
+    /// One optimizer step on the first <paramref name="rows"/> rows of the model's input: noise, forward, backward,
+    /// clipping, Adam. Leaves [sum recon, sum KL] of the batch in <see cref="LastTotals"/>.
+    /// </summary>
+    public void TrainStep(int rows)
+    {
+        int noise = rows * model.Config.Latent;
+        backend.RandomNormal(model.Eps.Slice(0, noise), Options.Seed, State.RngOffset);
+        State.RngOffset += (ulong)noise;
+        model.Forward(rows);
+        model.Backward(rows);
+        var p = model.Parameters;
+        if (Options.ClipNorm > 0)
+        {
+            backend.GlobalNorm(p.Gradients, gradientNorm);
+            backend.ClipByNorm(p.Gradients, gradientNorm, Options.ClipNorm);
+        }
+        State.Step++;
+        backend.AdamStep(p.Parameters, p.Gradients, p.AdamM, p.AdamV, Options.Adam, checked((int)State.Step));
+        backend.Download<float>(model.LossTotals, totals);
+    }
+
+    /// <summary>[sum over rows of reconstruction nats, sum of KL nats] of the last step.</summary>
+    public ReadOnlySpan<float> LastTotals => totals;
+
+    void CheckParametersFinite(int epoch)
+    {
+        backend.AllFinite(model.Parameters.Parameters, finiteFlag);
+        backend.Download<int>(finiteFlag, finiteHost);
+        if (finiteHost[0] == 0)
+            throw new TrainingDivergedException(
+                $"Training diverged in epoch {epoch} (step {State.Step}): some parameters are NaN or infinite. " +
+                "Try a lower learning rate (--lr) or gradient clipping (--clip 1).");
+    }
+
+    public void Dispose() => scratch.Dispose();
+}

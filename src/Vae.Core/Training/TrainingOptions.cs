@@ -1,0 +1,40 @@
+// Hyper-parameters of a training run and the state that a checkpoint carries between runs.
+namespace Vae.Training;
+
+public sealed record TrainingOptions
+{
+    /// <summary>Total epochs of the run (a resumed run continues until this many epochs are done).</summary>
+    public int Epochs { get; init; } = 10;
+    public int BatchSize { get; init; } = 128;
+    public AdamSettings Adam { get; init; } = new(1e-3f);
+    /// <summary>Clip gradients to this global L2 norm; 0 disables clipping.</summary>
+    public float ClipNorm { get; init; }
+    /// <summary>Seeds initialization, shuffling and the reparameterization noise.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    public void Validate()
+    {
+        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be >= 1.");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "Batch size must be >= 1.");
+        if (!(ClipNorm >= 0 && float.IsFinite(ClipNorm))) throw new ArgumentOutOfRangeException(nameof(ClipNorm), ClipNorm, "Clip norm must be finite and >= 0 (0 = off).");
+        Adam.Validate();
+    }
+}
+
+/// <summary>One epoch's averages, in nats per image.</summary>
+public sealed record EpochRecord(int Epoch, double TrainLoss, double TrainRecon, double TrainKl, double TestLoss, double TestRecon, double TestKl, double Seconds);
+
+/// <summary>Where a run stands: the counters a resumed run needs to continue bit-exactly, and the history so far.</summary>
+public sealed class TrainingState
+{
+    /// <summary>Optimizer steps taken (Adam's step count).</summary>
+    public long Step { get; set; }
+    /// <summary>Epochs completed.</summary>
+    public int Epoch { get; set; }
+    /// <summary>Next unused index of the reparameterization noise stream.</summary>
+    public ulong RngOffset { get; set; }
+    public List<EpochRecord> History { get; } = [];
+}
+
+/// <summary>Thrown when the loss or the parameters stop being finite; the message says where and what to try.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);
