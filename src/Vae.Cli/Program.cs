@@ -6,10 +6,16 @@ const string Usage = """
 usage: vae <command> [options]
 
 commands:
-  bench gemm [--threads N] [--json]   GEMM throughput at the VAE's shapes against the measured FMA peak
-  help                                this text
+  train        train the VAE on Fashion-MNIST (or any IDX set), writing checkpoint and pictures to runs/vae/
+  eval         test-set loss, reconstruction, KL and latent statistics of a checkpoint (--json)
+  sample       decode z ~ N(0, I) into a grid of images
+  reconstruct  test images above their reconstructions
+  interpolate  decode the line between two test images' latent means
+  bench train  median training-step time, GFLOP/s against the FMA peak, bytes allocated per step
+  bench gemm   GEMM throughput at the VAE's shapes against the measured FMA peak
+  help         this text
 
-(train, eval, sample, reconstruct, interpolate, latent, anomaly and gradcheck arrive with issues 3-7.)
+Run 'vae <command> --help' for a command's options. (latent, anomaly and gradcheck arrive with issues 5-7.)
 """;
 
 try
@@ -21,6 +27,11 @@ try
         "help" or "-h" => Help(cli),
         "bench" when words.Count > 1 && words[1] == "gemm" => BenchGemmCommand.Run(cli),
         "bench" when words.Count > 1 && words[1] == "train" => BenchTrainCommand.Run(cli),
+        "train" => TrainCommand.Run(cli),
+        "eval" => EvalCommand.Run(cli),
+        "sample" => PictureCommands.Sample(cli),
+        "reconstruct" => PictureCommands.Reconstruct(cli),
+        "interpolate" => PictureCommands.Interpolate(cli),
         _ => throw new UsageException($"Unknown command '{string.Join(' ', words)}'."),
     };
     return code;
@@ -30,6 +41,12 @@ catch (UsageException e)
     Console.Error.WriteLine($"vae: {e.Message}");
     Console.Error.WriteLine("Run 'vae help' for usage.");
     return 2;
+}
+catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or Vae.Training.TrainingDivergedException)
+{
+    // Bad input (missing or corrupt files, wrong shapes, diverged training): one clear line, no stack trace.
+    Console.Error.WriteLine($"vae: {e.Message}");
+    return 1;
 }
 
 int Help(CliArgs cli)

@@ -1,0 +1,99 @@
+// `vae sample`, `vae reconstruct`, `vae interpolate`: pictures from a trained checkpoint.
+using Vae.Data;
+using Vae.Imaging;
+
+namespace Vae.Cli.Commands;
+
+public static class PictureCommands
+{
+    public const string SampleHelp = """
+usage: vae sample --checkpoint FILE [--count 64] [--columns 8] [--seed 1] [--out samples.png]
+
+Decodes draws of z ~ N(0, I) and writes them as a grid (sigmoid probabilities as grey levels).
+""" + CommonOptions.BackendHelp;
+
+    public const string ReconstructHelp = """
+usage: vae reconstruct --checkpoint FILE [--data DIR] [--first 0] [--count 16] [--columns 8] [--out reconstructions.png]
+
+Writes test images (rows of inputs) above their reconstructions through the posterior mean.
+""" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
+
+    public const string InterpolateHelp = """
+usage: vae interpolate --checkpoint FILE [--data DIR] [--from 0] [--to 1] [--steps 10] [--out interpolation.png]
+
+Decodes points on the straight line between the posterior means of test images --from and --to (both included).
+""" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
+
+    public static int Sample(CliArgs cli)
+    {
+        if (cli.Flag("help")) { Console.WriteLine(SampleHelp); return 0; }
+        string path = CommonOptions.CheckpointPath(cli);
+        int count = cli.Int("count", 64, 1, 100_000);
+        int columns = cli.Int("columns", 8, 1, 1000);
+        ulong seed = (ulong)cli.Int("seed", 1, 0, int.MaxValue);
+        string output = cli.String("out") ?? "samples.png";
+        using var backend = CommonOptions.Backend(cli);
+        cli.RejectUnknown();
+        var (_, model) = CommonOptions.LoadModel(backend, path, Math.Min(count, 1024));
+        using (model)
+        {
+            int side = SquareSide(model.Config.Input);
+            ImageGrid.WriteGrid(output, model.Sample(count, seed), count, side, side, columns, padding: 2, scale: 2);
+        }
+        Console.WriteLine($"wrote {output}");
+        return 0;
+    }
+
+    public static int Reconstruct(CliArgs cli)
+    {
+        if (cli.Flag("help")) { Console.WriteLine(ReconstructHelp); return 0; }
+        string path = CommonOptions.CheckpointPath(cli);
+        string dataDir = CommonOptions.DataDirectory(cli);
+        int first = cli.Int("first", 0, 0, int.MaxValue);
+        int count = cli.Int("count", 16, 1, 10_000);
+        int columns = cli.Int("columns", 8, 1, 1000);
+        string output = cli.String("out") ?? "reconstructions.png";
+        using var backend = CommonOptions.Backend(cli);
+        cli.RejectUnknown();
+        var (_, model) = CommonOptions.LoadModel(backend, path, 256);
+        using (model)
+        {
+            var test = ImageDatasets.Load(dataDir, train: false);
+            CommonOptions.CheckImageSize(test, model);
+            RunFiles.WriteReconstructions(output, model, test, first, count, columns);
+        }
+        Console.WriteLine($"wrote {output}");
+        return 0;
+    }
+
+    public static int Interpolate(CliArgs cli)
+    {
+        if (cli.Flag("help")) { Console.WriteLine(InterpolateHelp); return 0; }
+        string path = CommonOptions.CheckpointPath(cli);
+        string dataDir = CommonOptions.DataDirectory(cli);
+        int from = cli.Int("from", 0, 0, int.MaxValue);
+        int to = cli.Int("to", 1, 0, int.MaxValue);
+        int steps = cli.Int("steps", 10, 2, 1000);
+        string output = cli.String("out") ?? "interpolation.png";
+        using var backend = CommonOptions.Backend(cli);
+        cli.RejectUnknown();
+        var (_, model) = CommonOptions.LoadModel(backend, path, Math.Max(steps, 2));
+        using (model)
+        {
+            var test = ImageDatasets.Load(dataDir, train: false);
+            CommonOptions.CheckImageSize(test, model);
+            var images = RunFiles.Interpolate(model, test, from, to, steps);
+            ImageGrid.WriteGrid(output, images, steps, test.Height, test.Width, steps, padding: 2, scale: 2);
+        }
+        Console.WriteLine($"wrote {output}");
+        return 0;
+    }
+
+    /// <summary>The side of a square image of <paramref name="pixels"/> pixels (samples have no dataset to take the shape from).</summary>
+    static int SquareSide(int pixels)
+    {
+        int side = (int)Math.Round(Math.Sqrt(pixels));
+        if (side * side != pixels) throw new UsageException($"The model's {pixels} outputs are not a square image; sampling pictures needs square images.");
+        return side;
+    }
+}

@@ -1,0 +1,125 @@
+// `vae train`: trains the VAE on an IDX image set (Fashion-MNIST by default), checkpointing after every epoch into the
+// output folder together with pictures, loss curves and the history. --resume continues a run bit-exactly.
+using System.Globalization;
+using Vae.Checkpoints;
+using Vae.Data;
+using Vae.Models;
+using Vae.Training;
+
+namespace Vae.Cli.Commands;
+
+public static class TrainCommand
+{
+    public const string Help = """
+usage: vae train [--model vae] [--data DIR] [--epochs 10] [--batch 128] [--hidden 400,400] [--latent 20]
+                 [--lr 1e-3] [--beta 1] [--recon bce|mse] [--weight-decay 0] [--clip 0] [--seed 1]
+                 [--out DIR] [--resume] [--force] [--backend cpu] [--threads N]
+
+Trains the VAE (default: the seed model 784-400-400-20, BCE + KL, Adam 1e-3, batch 128, 10 epochs) and writes into
+the output folder (default runs/vae/): vae.safetensors (weights, Adam state, counters; rewritten atomically after
+every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and history.csv.
+
+  --epochs N         total epochs of the run; with --resume the run continues until N epochs are done
+  --resume           continue the checkpoint in the output folder with its own settings (bit-exact continuation)
+  --force            start over even if the output folder already holds a checkpoint (it is replaced)
+  --clip X           clip gradients to global L2 norm X (0 = off)
+""" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
+
+    static readonly string[] SettingsFlags = ["batch", "hidden", "latent", "lr", "beta", "recon", "weight-decay", "clip", "seed"];
+
+    public static int Run(CliArgs cli)
+    {
+        if (cli.Flag("help")) { Console.WriteLine(Help); return 0; }
+        string model = cli.String("model") ?? "vae";
+        if (model != "vae") throw new UsageException($"--model {model}: only 'vae' is available in this build.");
+        string outDir = cli.String("out") ?? Path.Combine("runs", "vae");
+        bool resume = cli.Flag("resume"), force = cli.Flag("force");
+        int epochs = cli.Int("epochs", 10, 1, 100_000);
+        string checkpointPath = Path.Combine(outDir, RunFiles.CheckpointName);
+        if (resume && force) throw new UsageException("--resume and --force contradict each other.");
+
+        VaeConfig config;
+        TrainingOptions options;
+        TrainingState state;
+        Checkpoint? checkpoint = null;
+        if (resume)
+        {
+            foreach (var flag in SettingsFlags)
+                if (cli.Has(flag)) throw new UsageException($"--{flag} cannot be combined with --resume: a resumed run keeps the checkpoint's settings (only --epochs may change).");
+            checkpoint = Checkpoint.Read(checkpointPath);
+            if (checkpoint.Options is null || !checkpoint.HasOptimizerState)
+                throw new InvalidDataException($"{checkpointPath}: holds weights only (no optimizer state), so it cannot be resumed; train without --resume into another --out folder.");
+            config = checkpoint.Config;
+            options = checkpoint.Options with { Epochs = epochs };
+            state = checkpoint.State;
+        }
+        else
+        {
+            config = new VaeConfig(784, cli.IntList("hidden", [400, 400]), cli.Int("latent", 20, 1, 100_000),
+                VaeConfig.ParseReconstruction(cli.String("recon") ?? "bce"), cli.Float("beta", 1f, 0f, 1e6f));
+            options = new TrainingOptions
+            {
+                Epochs = epochs,
+                BatchSize = cli.Int("batch", 128, 1, 65536),
+                Adam = new AdamSettings(cli.Float("lr", 1e-3f, 0f, 10f), WeightDecay: cli.Float("weight-decay", 0f, 0f, 10f)),
+                ClipNorm = cli.Float("clip", 0f, 0f, 1e9f),
+                Seed = (ulong)cli.Int("seed", 1, 0, int.MaxValue),
+            };
+            state = new TrainingState();
+            if (File.Exists(checkpointPath) && !force)
+                throw new UsageException($"{checkpointPath} already exists. Pass --resume to continue that run, --force to replace it, or --out another folder.");
+        }
+        string dataDir = CommonOptions.DataDirectory(cli);
+        using var backend = CommonOptions.Backend(cli);
+        cli.RejectUnknown();
+
+        var train = ImageDatasets.Load(dataDir, train: true);
+        var test = ImageDatasets.Load(dataDir, train: false);
+        if (train.Pixels != config.Input)
+        {
+            if (resume) throw new InvalidDataException($"{dataDir}: images have {train.Pixels} pixels but the checkpoint's model takes {config.Input}.");
+            config = new VaeConfig(train.Pixels, config.Hidden, config.Latent, config.Reconstruction, config.Beta);
+        }
+        if (test.Pixels != train.Pixels) throw new InvalidDataException($"{dataDir}: training images have {train.Pixels} pixels but test images {test.Pixels}.");
+
+        using var vae = new VaeModel(backend, config, options.BatchSize);
+        if (checkpoint is not null) checkpoint.LoadInto(vae, withOptimizerState: true);
+        else vae.InitializeParameters(options.Seed);
+        using var trainSet = new DeviceDataset(backend, train.Images, train.Count, train.Pixels);
+        using var testSet = new DeviceDataset(backend, test.Images, test.Count, test.Pixels);
+        using var trainer = new Trainer(vae, trainSet, testSet, options, state);
+
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(inv, $"training VAE {config} ({vae.ParameterCount:N0} parameters) on {train.Name}: {train.Count} train / {test.Count} test images"));
+        Console.WriteLine(string.Create(inv, $"backend {backend.Name}, batch {options.BatchSize}, Adam lr {options.Adam.LearningRate}, seed {options.Seed}, {options.Epochs} epochs -> {Path.GetFullPath(outDir)}"));
+        if (resume) Console.WriteLine(string.Create(inv, $"resuming after epoch {state.Epoch} (step {state.Step})"));
+        if (state.Epoch >= options.Epochs) Console.WriteLine($"the checkpoint already has {state.Epoch} epochs; nothing to train (raise --epochs to continue).");
+
+        Directory.CreateDirectory(outDir);
+        try
+        {
+            trainer.Run(new ProgressBar(), record =>
+            {
+                Checkpoint.Save(checkpointPath, vae, options, state);
+                RunFiles.WritePictures(outDir, vae, test, state.History, options.Seed);
+            });
+        }
+        catch (TrainingDivergedException e)
+        {
+            Console.Error.WriteLine($"vae: {e.Message}");
+            Console.Error.WriteLine(File.Exists(checkpointPath)
+                ? $"vae: the last good checkpoint is kept unchanged: {checkpointPath} (epoch {Checkpoint.Read(checkpointPath).State.Epoch})."
+                : "vae: no checkpoint was written (the run diverged in its first epoch).");
+            return 1;
+        }
+
+        var written = RunFiles.WritePictures(outDir, vae, test, state.History, options.Seed);
+        if (!File.Exists(checkpointPath)) Checkpoint.Save(checkpointPath, vae, options, state);
+        var final = Evaluation.Run(vae, testSet, null);
+        Console.WriteLine(string.Create(inv,
+            $"test: loss {final.Loss:F2} nats/image (recon {final.Recon:F2}, kl {final.Kl:F2}), latent variance {final.LatentVariance:F3}, active units {final.ActiveUnits}/{config.Latent}, mean |corr| {final.MeanAbsLatentCorrelation:F3}"));
+        Console.WriteLine($"checkpoint: {checkpointPath}");
+        foreach (var path in written) Console.WriteLine($"wrote {path}");
+        return 0;
+    }
+}

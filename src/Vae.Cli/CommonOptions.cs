@@ -1,0 +1,40 @@
+// Options shared by the commands: the backend, the dataset folder, and a model restored from a checkpoint.
+using Vae.Checkpoints;
+using Vae.Data;
+using Vae.Models;
+
+namespace Vae.Cli;
+
+public static class CommonOptions
+{
+    public const string BackendHelp = "  --backend NAME     cpu (default) or reference\n  --threads N        CPU worker threads (default: all cores)\n";
+    public const string DataHelp = "  --data DIR         folder with the four IDX files (default /usr/share/datasets/fashion-mnist; MNIST works too)\n";
+
+    public static IComputeBackend Backend(CliArgs cli)
+    {
+        string name = cli.String("backend") ?? "cpu";
+        int? threads = cli.Has("threads") ? cli.Int("threads", 1, 1, 4096) : null;
+        return BackendFactory.Create(name, threads);
+    }
+
+    public static string DataDirectory(CliArgs cli) => cli.String("data") ?? ImageDatasets.DefaultDirectory;
+
+    public static string CheckpointPath(CliArgs cli) =>
+        cli.String("checkpoint") ?? throw new UsageException("--checkpoint FILE is required (a .safetensors file written by 'vae train', e.g. runs/vae/vae.safetensors).");
+
+    /// <summary>Reads a checkpoint and builds its model on <paramref name="backend"/> with the weights loaded.</summary>
+    public static (Checkpoint Checkpoint, VaeModel Model) LoadModel(IComputeBackend backend, string path, int capacity)
+    {
+        var checkpoint = Checkpoint.Read(path);
+        var model = new VaeModel(backend, checkpoint.Config, capacity);
+        try { checkpoint.LoadInto(model, withOptimizerState: false); }
+        catch { model.Dispose(); throw; }
+        return (checkpoint, model);
+    }
+
+    public static void CheckImageSize(ImageDataset data, VaeModel model)
+    {
+        if (data.Pixels != model.Config.Input)
+            throw new InvalidDataException($"{data.Name}: images have {data.Height}x{data.Width} = {data.Pixels} pixels but the model takes {model.Config.Input}; use the dataset it was trained on.");
+    }
+}
