@@ -25,6 +25,13 @@ switch ($Verb) {
     if ($Rest) { dotnet run -c Release --no-build --project benchmarks/Vae.Benchmarks -- @Rest }
     exit $LASTEXITCODE
   }
-  "train" { Write-Error "build.ps1: training arrives with issue 3 (the main job)."; exit 2 }
+  "train" {
+    # Windows has no dataset package: pass --data DIR with the four Fashion-MNIST IDX files.
+    dotnet build src/Vae.Cli/Vae.Cli.csproj -c Release -v quiet -nologo; if ($LASTEXITCODE) { exit $LASTEXITCODE }
+    $trainArgs = $Rest
+    if (-not $Rest -and (Test-Path runs/vae/vae.safetensors)) { $trainArgs = @("--resume") }
+    dotnet src/Vae.Cli/bin/Release/net10.0/vae.dll train @trainArgs
+    exit $LASTEXITCODE
+  }
   default { Write-Error "usage: ./build.ps1 build|test|bench [BenchmarkDotNet args]|train"; exit 2 }
 }

@@ -3,13 +3,29 @@
 #   ./build.sh build   compile everything (Release)
 #   ./build.sh test    run the test suite; ends with a line "N passed, N failed"
 #   ./build.sh bench   GEMM throughput report (vae bench gemm --json), then BenchmarkDotNet suites (pass a filter)
-#   ./build.sh train   the main job: train the default VAE on Fashion-MNIST (lands with issue 3)
+#   ./build.sh train   the main job: install Fashion-MNIST if missing, build, train the default VAE (10 epochs) and
+#                      write its checkpoint and pictures to runs/vae/ (extra arguments go to `vae train`)
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 verb="${1:-build}"
 shift || true
+
+# Installs Debian packages that are missing (as root, or through sudo when available).
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      echo "build.sh: please install these Debian packages as root: ${missing[*]}" >&2; return 1
+    fi
+  fi
+  echo "build.sh: installing ${missing[*]} (apt-get)" >&2
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
 
 need_dotnet() {
   if ! command -v dotnet >/dev/null 2>&1; then
@@ -25,6 +41,8 @@ case "$verb" in
     ;;
   test)
     need_dotnet
+    # Real data and numpy (for the cross-language checkpoint test); tests that need them say so when they are missing.
+    apt_install dataset-fashion-mnist python3-numpy || echo "build.sh: continuing without them" >&2
     dotnet build Vae.sln -c Release
     log=$(mktemp)
     set +e
@@ -50,8 +68,12 @@ case "$verb" in
     ;;
   train)
     need_dotnet
-    echo "build.sh: training arrives with issue 3 (the main job); the compute layer it runs on is in place." >&2
-    exit 2
+    if [ ! -d /usr/share/datasets/fashion-mnist ]; then apt_install dataset-fashion-mnist; fi
+    dotnet build src/Vae.Cli/Vae.Cli.csproj -c Release -v quiet -nologo
+    args=("$@")
+    # Run twice, the second run continues the first (or just redraws its pictures when it is complete).
+    if [ "$#" -eq 0 ] && [ -f runs/vae/vae.safetensors ]; then args=(--resume); fi
+    dotnet src/Vae.Cli/bin/Release/net10.0/vae.dll train "${args[@]}"
     ;;
   *)
     echo "usage: ./build.sh build|test|bench [BenchmarkDotNet args]|train" >&2

@@ -4,6 +4,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Vae.Cpu.Gemm;
+using Vae.Diagnostics;
 using Vae.Models;
 using Vae.Training;
 
@@ -13,11 +14,12 @@ public static class BenchTrainCommand
 {
     public const string Help = """
 usage: vae bench train [--model vae] [--backend cpu] [--batch 128] [--steps 200] [--warmup 30] [--threads N]
-                       [--hidden 400,400] [--latent 20] [--json]
+                       [--hidden 400,400] [--latent 20] [--json] [--profile]
 
 Times full training steps of the VAE on random images of Fashion-MNIST's shape and prints the median step time,
 images per second, useful GEMM GFLOP/s (forward 2*B*sum(in*out), backward twice that minus the first layer's input
 gradient), the CPU's FMA peak measured in the same run, and managed bytes allocated per step (all threads).
+--profile also prints the time spent in each primitive per step.
 """;
 
     public static int Run(CliArgs cli)
@@ -32,11 +34,14 @@ gradient), the CPU's FMA peak measured in the same run, and managed bytes alloca
         int? threads = cli.Has("threads") ? cli.Int("threads", 1, 1, 4096) : null;
         var config = new VaeConfig(784, cli.IntList("hidden", [400, 400]), cli.Int("latent", 20, 1, 100_000));
         bool json = cli.Flag("json");
+        bool profile = cli.Flag("profile");
         cli.RejectUnknown();
 
         double peakPerCore = backendName is "cpu" or "reference" ? FmaPeak.MeasureGflops(TimeSpan.FromMilliseconds(100), repetitions: 5) : double.NaN;
-        using var backend = BackendFactory.Create(backendName, threads);
-        int usedThreads = backend is Vae.Cpu.CpuBackend cpu ? cpu.Pool.ThreadCount : 1;
+        var inner = BackendFactory.Create(backendName, threads);
+        int usedThreads = inner is Vae.Cpu.CpuBackend cpu ? cpu.Pool.ThreadCount : 1;
+        var profiler = profile ? new ProfilingBackend(inner) : null;
+        using IComputeBackend backend = profiler ?? inner;
 
         const int images = 2048;
         var data = new float[images * config.Input];
@@ -59,6 +64,7 @@ gradient), the CPU's FMA peak measured in the same run, and managed bytes alloca
             position += batch;
         }
         for (int i = 0; i < warmup; i++) Step();
+        profiler?.Reset();
         var times = new double[steps];
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         for (int i = 0; i < steps; i++)
@@ -86,7 +92,25 @@ gradient), the CPU's FMA peak measured in the same run, and managed bytes alloca
             Console.WriteLine(string.Create(inv, $"  useful GEMM throughput {gflops:F1} GFLOP/s = {gflops / peak:P0} of the measured FMA peak {peak:F1} GFLOP/s"));
             Console.WriteLine(string.Create(inv, $"  managed allocation {(double)allocated / steps:0.##} bytes per step"));
         }
+        if (profiler is not null) PrintProfile(profiler, steps, median);
         return 0;
+    }
+
+    static void PrintProfile(ProfilingBackend p, int steps, double medianMs)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        double total = 0;
+        var rows = new List<(string Name, double Ms, double Calls)>();
+        for (int i = 0; i < ProfilingBackend.Names.Length; i++)
+        {
+            if (p.Calls[i] == 0) continue;
+            double ms = p.Ticks[i] * 1000.0 / Stopwatch.Frequency / steps;
+            total += ms;
+            rows.Add((ProfilingBackend.Names[i], ms, p.Calls[i] / (double)steps));
+        }
+        Console.WriteLine(string.Create(inv, $"per-step time by primitive (synchronized after each call; total {total:F3} ms of a {medianMs:F3} ms median step):"));
+        foreach (var r in rows.OrderByDescending(r => r.Ms))
+            Console.WriteLine(string.Create(inv, $"  {r.Name,-26} {r.Ms,8:F3} ms  {100 * r.Ms / total,5:F1} %  {r.Calls,5:F1} calls"));
     }
 
     /// <summary>GEMM flops of one step: forward 2*B*sum(in*out), backward 2x that except the first layer's input gradient.</summary>
