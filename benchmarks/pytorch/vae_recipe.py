@@ -156,6 +156,8 @@ def cmd_bench(args):
         model = VAE(input_size, hidden, latent)
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
         x = torch.rand(args.batch, input_size)
+        # Useful GEMM flops per step = 2*B*(3*sum(in*out) - in0*out0): forward, weight grads and input grads of
+        # every Linear except the first layer's input grad (665.6 MFLOP at 784-400-400-20, B = 128).
         flops = step_gemm_flops([(l.in_features, l.out_features) for l in model.linear_layers()], args.batch)
         times = []
         for step in range(args.warmup + args.steps):
