@@ -6,10 +6,11 @@ using Vae.Models;
 using Vae.Tests.Support;
 using Vae.Training;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Vae.Tests.Models;
 
-public sealed class VaeModelTests
+public sealed class VaeModelTests(ITestOutputHelper output)
 {
     static readonly VaeConfig Config = new(64, [24, 16], 6);
 
@@ -166,15 +167,23 @@ public sealed class VaeModelTests
         var got = Download(cpu, fast.Parameters.Gradients);
         var want = Download(reference, exact.Parameters.Gradients);
         Assert.Equal(4 * hidden.Length + 6, fast.NamedTensors.Count);   // enc.i and dec.i weight + bias, then mu, logvar, out
+        double worst = 0;
+        string worstName = "";
         foreach (var t in fast.NamedTensors)
         {
             var g = got.AsSpan(t.Offset, t.Length);
             var w = want.AsSpan(t.Offset, t.Length);
-            double scale = 0;
-            foreach (float x in w) scale = Math.Max(scale, Math.Abs(x));
+            double scale = 0, difference = 0;
+            for (int i = 0; i < w.Length; i++)
+            {
+                scale = Math.Max(scale, Math.Abs(w[i]));
+                difference = Math.Max(difference, Math.Abs(g[i] - w[i]));
+            }
+            if (scale > 0 && difference / scale > worst) (worst, worstName) = (difference / scale, t.Name);
             Assert.True(scale > 0, $"gradient of {t.Name} is all zero on the reference backend");
             Tolerance.AssertWithin($"gradient of {t.Name} {string.Join("x", t.Shape)}", g, w, Enumerable.Repeat(1e-4 * scale, t.Length).ToArray(), $"1e-4 * max |want| = {1e-4 * scale:G3}");
         }
+        output.WriteLine($"largest gradient difference: {worst:G3} of the tensor's max |gradient| ({worstName}); loss {gotTotals[0]} + {gotTotals[1]} vs {wantTotals[0]} + {wantTotals[1]}");
     }
 
     [Fact]

@@ -6,10 +6,11 @@ using Vae.Models;
 using Vae.Tests.Support;
 using Vae.Training;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Vae.Tests.Training;
 
-public sealed class TrainerTests
+public sealed class TrainerTests(ITestOutputHelper output)
 {
     static readonly VaeConfig Config = new(64, [32], 5);
     const int Images = 300, Batch = 32;   // 10 batches per epoch, the last one of 12 images
@@ -133,6 +134,8 @@ public sealed class TrainerTests
         using var run = new TrainingSetup(Backends.Create("cpu-3"), Config, options, new TrainingState(), train, test);
         run.Trainer.Run(null);
         var history = run.Trainer.State.History;
+        output.WriteLine("train loss per epoch: " + string.Join(", ", history.Select(h => h.TrainLoss.ToString("F3", System.Globalization.CultureInfo.InvariantCulture))));
+        output.WriteLine("test loss per epoch: " + string.Join(", ", history.Select(h => h.TestLoss.ToString("F3", System.Globalization.CultureInfo.InvariantCulture))));
         Assert.Equal(5, history.Count);
         Assert.True(history[4].TrainLoss < 0.8 * history[0].TrainLoss,
             $"train loss epoch 1 {history[0].TrainLoss:F3}, epoch 5 {history[4].TrainLoss:F3}: expected a drop of more than 20%");

@@ -13,11 +13,12 @@ using Vae.Models;
 using Vae.Tests.Support;
 using Vae.Training;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Vae.Tests.Training;
 
 [Collection(nameof(AllocationCollection))]
-public sealed class TrainingAllocationTests
+public sealed class TrainingAllocationTests(ITestOutputHelper output)
 {
     const int WarmupSteps = 3, MeasuredSteps = 8, Attempts = 3, SmallestObjectBytes = 24;
     const double BackgroundAllowanceBytesPerSecond = 8192;
@@ -65,6 +66,7 @@ public sealed class TrainingAllocationTests
             if (fewestOnThread == 0 && !processAllocates) break;
         }
 
+        output.WriteLine($"{MeasuredSteps} steps of {rows} rows, clip {clip}: fewest bytes {fewestOnThread} on the calling thread, {fewestInProcess} in the process");
         Assert.True(fewestOnThread == 0, $"{MeasuredSteps} training steps ({rows} rows, clip {clip}) allocated {fewestOnThread} bytes on the calling thread");
         Assert.False(processAllocates, $"{MeasuredSteps} training steps ({rows} rows, clip {clip}) allocated {fewestInProcess} bytes in the process (pool workers)");
         // The steps did train: the loss is finite and the step counter advanced.
