@@ -239,7 +239,7 @@ public sealed class Checkpoint
             }
             return list;
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             throw new InvalidDataException($"{path}: the history metadata is not valid ({e.Message}).", e);
         }

@@ -190,8 +190,10 @@ public sealed class SafeTensorsFile
             if (document.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException(Problem("the JSON header is not an object"));
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             var entries = new List<(string Name, SafeTensorType Type, int[] Shape, long Begin, long End)>();
+            var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in document.RootElement.EnumerateObject())
             {
+                if (!names.Add(property.Name)) throw new InvalidDataException(Problem($"'{property.Name}' appears twice in the header"));
                 if (property.Name == "__metadata__")
                 {
                     if (property.Value.ValueKind != JsonValueKind.Object) throw new InvalidDataException(Problem("__metadata__ is not an object"));
@@ -254,7 +256,8 @@ public sealed class SafeTensorsFile
             count *= n;
             if (count > int.MaxValue) throw new InvalidDataException(problem($"tensor '{name}' has an absurd shape ({shape})"));
         }
-        if (!offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin)
+        if (offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
+            || !offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin)
             throw new InvalidDataException(problem($"tensor '{name}' has invalid data_offsets {offsets}"));
         if (end - begin != count * SafeTensor.ElementSize(type))
             throw new InvalidDataException(problem($"tensor '{name}' of shape ({string.Join(", ", dims)}) and dtype {type} needs {count * SafeTensor.ElementSize(type)} bytes but data_offsets span {end - begin}"));

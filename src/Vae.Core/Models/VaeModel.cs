@@ -378,6 +378,8 @@ public sealed class VaeModel : IDisposable
     public float[] Interpolate(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int steps)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 2);
+        CheckImages(a, 1);
+        CheckImages(b, 1);
         var pair = new float[2 * Config.Input];
         a.CopyTo(pair);
         b.CopyTo(pair.AsSpan(Config.Input));

@@ -1,0 +1,76 @@
+// A training step of the seed VAE (784-400-400-20, batch 128, two-thread CpuBackend) allocates nothing on the managed
+// heap once warm: Trainer.LoadBatch + Trainer.TrainStep for a full batch, a partial batch of 96 rows, and with
+// gradient clipping. Same rules as AllocationTests, smallest of three measurements:
+//  - GC.GetAllocatedBytesForCurrentThread on the calling thread must be exactly 0;
+//  - GC.GetTotalAllocatedBytes(precise) (every thread, pool workers included, but also the test runner's background
+//    allocations) flags a step only when, in each measurement, the process allocated both at least 24 bytes (one
+//    smallest object) per step and more than 8 KB per second of the measurement (the time only scales this
+//    allowance; nothing asserts on it).
+// Evaluation is not measured: it returns host arrays per call by design.
+using System.Diagnostics;
+using Vae.Cpu;
+using Vae.Models;
+using Vae.Tests.Support;
+using Vae.Training;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Vae.Tests.Training;
+
+[Collection(nameof(AllocationCollection))]
+public sealed class TrainingAllocationTests(ITestOutputHelper output)
+{
+    const int WarmupSteps = 3, MeasuredSteps = 8, Attempts = 3, SmallestObjectBytes = 24;
+    const double BackgroundAllowanceBytesPerSecond = 8192;
+    const int Images = 300;
+
+    [Theory]
+    [InlineData(128, 0f)]
+    [InlineData(96, 0f)]
+    [InlineData(128, 1f)]
+    public void A_training_step_of_the_seed_model_allocates_nothing_once_warm(int rows, float clip)
+    {
+        var config = VaeConfig.Default;
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 128, ClipNorm = clip, Seed = 3 };
+        using var run = new TrainingSetup(new CpuBackend(threads: 2), config, options, new TrainingState(),
+            SyntheticImages.Uniform(seed: 1, Images, config.Input), null);
+        var trainer = run.Trainer;
+        var indices = new int[rows];
+        for (int i = 0; i < rows; i++) indices[i] = (i * 7 + 3) % Images;
+
+        void Step()
+        {
+            trainer.LoadBatch(run.Train, indices);
+            trainer.TrainStep(rows);
+        }
+
+        for (int i = 0; i < WarmupSteps; i++) Step();
+        run.Backend.Synchronize();
+
+        long fewestOnThread = long.MaxValue, fewestInProcess = long.MaxValue;
+        bool processAllocates = true;
+        for (int attempt = 0; attempt < Attempts; attempt++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            long processBefore = GC.GetTotalAllocatedBytes(precise: true);
+            long threadBefore = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < MeasuredSteps; i++) Step();
+            run.Backend.Synchronize();
+            long threadAfter = GC.GetAllocatedBytesForCurrentThread();
+            long processAfter = GC.GetTotalAllocatedBytes(precise: true);
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            long inProcess = processAfter - processBefore;
+            fewestOnThread = Math.Min(fewestOnThread, threadAfter - threadBefore);
+            fewestInProcess = Math.Min(fewestInProcess, inProcess);
+            processAllocates &= inProcess >= MeasuredSteps * SmallestObjectBytes && inProcess > BackgroundAllowanceBytesPerSecond * seconds;
+            if (fewestOnThread == 0 && !processAllocates) break;
+        }
+
+        output.WriteLine($"{MeasuredSteps} steps of {rows} rows, clip {clip}: fewest bytes {fewestOnThread} on the calling thread, {fewestInProcess} in the process");
+        Assert.True(fewestOnThread == 0, $"{MeasuredSteps} training steps ({rows} rows, clip {clip}) allocated {fewestOnThread} bytes on the calling thread");
+        Assert.False(processAllocates, $"{MeasuredSteps} training steps ({rows} rows, clip {clip}) allocated {fewestInProcess} bytes in the process (pool workers)");
+        // The steps did train: the loss is finite and the step counter advanced.
+        Assert.True(float.IsFinite(trainer.LastTotals[0]) && trainer.LastTotals[0] > 0);
+        Assert.InRange(trainer.State.Step, WarmupSteps + MeasuredSteps, WarmupSteps + Attempts * MeasuredSteps);
+    }
+}
