@@ -35,6 +35,9 @@ public sealed class Checkpoint
     /// <summary>Saves weights, Adam moments, counters, options and history of a run to <paramref name="path"/>, atomically.</summary>
     public static void Save(string path, VaeModel model, TrainingOptions? options, TrainingState? state)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        if ((options is null) != (state is null))
+            throw new ArgumentException("Pass both the training options and the state (a resumable checkpoint) or neither (weights only).", nameof(options));
         var p = model.Parameters;
         var backend = model.Backend;
         var parameters = new float[p.Layout.TotalLength];
@@ -89,7 +92,9 @@ public sealed class Checkpoint
         {
             options = OptionsFromJson(trainingJson, path);
             state.Step = ParseLong(file, "step", path);
-            state.Epoch = (int)ParseLong(file, "epoch", path);
+            long epoch = ParseLong(file, "epoch", path);
+            if (epoch > int.MaxValue) throw new InvalidDataException($"{path}: metadata 'epoch' is {epoch}, beyond any real run.");
+            state.Epoch = (int)epoch;
             state.RngOffset = (ulong)ParseLong(file, "rng_offset", path);
             if (file.Metadata.TryGetValue("history", out var history)) state.History.AddRange(HistoryFromJson(history, path));
         }
@@ -104,7 +109,7 @@ public sealed class Checkpoint
     public void LoadInto(VaeModel model, bool withOptimizerState)
     {
         if (!model.Config.Equals(Config))
-            throw new InvalidDataException($"{Path}: the checkpoint is a {Config} model but the model is {model.Config}.");
+            throw new InvalidDataException($"{Path}: the checkpoint is a {Config} model but the model is {model.Config}; build the model from the checkpoint's config (Checkpoint.Config) or pick the matching checkpoint.");
         if (withOptimizerState && !HasOptimizerState)
             throw new InvalidDataException($"{Path}: the checkpoint has no optimizer state (optim.m.*), so training cannot resume from it; train without --resume.");
         var p = model.Parameters;

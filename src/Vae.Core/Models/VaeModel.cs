@@ -326,6 +326,7 @@ public sealed class VaeModel : IDisposable
     /// <summary>Decodes <paramref name="count"/> draws of z ~ N(0, I) from stream <paramref name="seed"/>; returns (count, D) probabilities.</summary>
     public float[] Sample(int count, ulong seed)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
         var result = new float[count * Config.Input];
         for (int start = 0; start < count; start += Capacity)
         {

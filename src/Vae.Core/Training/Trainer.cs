@@ -32,6 +32,8 @@ public sealed class Trainer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(state);
         options.Validate();
         if (options.BatchSize > model.Capacity)
             throw new ArgumentException($"Batch size {options.BatchSize} exceeds the model's capacity {model.Capacity}.", nameof(options));
