@@ -27,6 +27,7 @@ try
         "help" or "-h" => Help(cli),
         "bench" when words.Count > 1 && words[1] == "gemm" => BenchGemmCommand.Run(cli),
         "bench" when words.Count > 1 && words[1] == "train" => BenchTrainCommand.Run(cli),
+        "bench" => throw new UsageException($"Unknown command '{string.Join(' ', words)}': bench needs what to measure, 'vae bench train' or 'vae bench gemm'."),
         "train" => TrainCommand.Run(cli),
         "eval" => EvalCommand.Run(cli),
         "sample" => PictureCommands.Sample(cli),
@@ -51,6 +52,7 @@ catch (Exception e) when (e is IOException or InvalidDataException or Unauthoriz
 
 int Help(CliArgs cli)
 {
+    cli.Flag("help");   // `vae --help` and `vae help --help` print the same text
     cli.RejectUnknown();
     Console.WriteLine(Usage);
     return 0;

@@ -56,7 +56,7 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
         else
         {
             config = new VaeConfig(784, cli.IntList("hidden", [400, 400]), cli.Int("latent", 20, 1, 100_000),
-                VaeConfig.ParseReconstruction(cli.String("recon") ?? "bce"), cli.Float("beta", 1f, 0f, 1e6f));
+                Reconstruction(cli), cli.Float("beta", 1f, 0f, 1e6f));
             options = new TrainingOptions
             {
                 Epochs = epochs,
@@ -121,5 +121,13 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
         Console.WriteLine($"checkpoint: {checkpointPath}");
         foreach (var path in written) Console.WriteLine($"wrote {path}");
         return 0;
+    }
+
+    /// <summary>--recon bce|mse; any other word is a usage error (exit 2), not a bad-input error.</summary>
+    static ReconstructionLoss Reconstruction(CliArgs cli)
+    {
+        string text = cli.String("recon") ?? "bce";
+        try { return VaeConfig.ParseReconstruction(text); }
+        catch (ArgumentException e) { throw new UsageException($"--recon: {e.Message}"); }
     }
 }
