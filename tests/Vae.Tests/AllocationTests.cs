@@ -7,7 +7,6 @@
 //    process allocated both at least one smallest object (24 bytes) per call and more than 8 KB per second of the
 //    measurement (4x the background rate; the time only scales this allowance, nothing asserts on it).
 // The test runs alone (DisableParallelization), so no other test allocates meanwhile.
-using System.Diagnostics;
 using Vae.Cpu;
 using Vae.Tests.Support;
 using Xunit;
@@ -20,8 +19,7 @@ public sealed class AllocationCollection;
 [Collection(nameof(AllocationCollection))]
 public sealed class AllocationTests
 {
-    const int WarmupCalls = 3, MeasuredCalls = 20, Attempts = 3, SmallestObjectBytes = 24;
-    const double BackgroundAllowanceBytesPerSecond = 8192;
+    const int WarmupCalls = 3, MeasuredCalls = 20;
 
     [Fact]
     public void Every_primitive_allocates_nothing_once_warm()
@@ -43,24 +41,9 @@ public sealed class AllocationTests
         var offenders = new List<string>();
         foreach (var call in calls)
         {
-            long fewestOnThread = long.MaxValue, fewestInProcess = long.MaxValue;
-            bool processAllocates = true;
-            for (int attempt = 0; attempt < Attempts; attempt++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                long processBefore = GC.GetTotalAllocatedBytes(precise: true);
-                long threadBefore = GC.GetAllocatedBytesForCurrentThread();
-                for (int i = 0; i < MeasuredCalls; i++) call.Invoke();
-                backend.Synchronize();
-                long threadAfter = GC.GetAllocatedBytesForCurrentThread();
-                long processAfter = GC.GetTotalAllocatedBytes(precise: true);
-                double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                long inProcess = processAfter - processBefore;
-                fewestOnThread = Math.Min(fewestOnThread, threadAfter - threadBefore);
-                fewestInProcess = Math.Min(fewestInProcess, inProcess);
-                processAllocates &= inProcess >= MeasuredCalls * SmallestObjectBytes && inProcess > BackgroundAllowanceBytesPerSecond * seconds;
-                if (fewestOnThread == 0 && !processAllocates) break;
-            }
+            var m = AllocationMeter.Measure(call.Invoke, MeasuredCalls, backend.Synchronize);
+            long fewestOnThread = m.FewestOnThread, fewestInProcess = m.FewestInProcess;
+            bool processAllocates = m.ProcessAllocates;
             if (fewestOnThread > 0)
                 offenders.Add($"{call.Name}: {fewestOnThread} bytes on the calling thread in {MeasuredCalls} calls");
             else if (processAllocates)

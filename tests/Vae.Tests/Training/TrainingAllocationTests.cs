@@ -7,7 +7,6 @@
 //    smallest object) per step and more than 8 KB per second of the measurement (the time only scales this
 //    allowance; nothing asserts on it).
 // Evaluation is not measured: it returns host arrays per call by design.
-using System.Diagnostics;
 using Vae.Cpu;
 using Vae.Models;
 using Vae.Tests.Support;
@@ -20,8 +19,7 @@ namespace Vae.Tests.Training;
 [Collection(nameof(AllocationCollection))]
 public sealed class TrainingAllocationTests(ITestOutputHelper output)
 {
-    const int WarmupSteps = 3, MeasuredSteps = 8, Attempts = 3, SmallestObjectBytes = 24;
-    const double BackgroundAllowanceBytesPerSecond = 8192;
+    const int WarmupSteps = 3, MeasuredSteps = 8;
     const int Images = 300;
 
     [Theory]
@@ -47,30 +45,15 @@ public sealed class TrainingAllocationTests(ITestOutputHelper output)
         for (int i = 0; i < WarmupSteps; i++) Step();
         run.Backend.Synchronize();
 
-        long fewestOnThread = long.MaxValue, fewestInProcess = long.MaxValue;
-        bool processAllocates = true;
-        for (int attempt = 0; attempt < Attempts; attempt++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            long processBefore = GC.GetTotalAllocatedBytes(precise: true);
-            long threadBefore = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < MeasuredSteps; i++) Step();
-            run.Backend.Synchronize();
-            long threadAfter = GC.GetAllocatedBytesForCurrentThread();
-            long processAfter = GC.GetTotalAllocatedBytes(precise: true);
-            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            long inProcess = processAfter - processBefore;
-            fewestOnThread = Math.Min(fewestOnThread, threadAfter - threadBefore);
-            fewestInProcess = Math.Min(fewestInProcess, inProcess);
-            processAllocates &= inProcess >= MeasuredSteps * SmallestObjectBytes && inProcess > BackgroundAllowanceBytesPerSecond * seconds;
-            if (fewestOnThread == 0 && !processAllocates) break;
-        }
+        var m = AllocationMeter.Measure(Step, MeasuredSteps, run.Backend.Synchronize);
+        long fewestOnThread = m.FewestOnThread, fewestInProcess = m.FewestInProcess;
+        bool processAllocates = m.ProcessAllocates;
 
         output.WriteLine($"{MeasuredSteps} steps of {rows} rows, clip {clip}: fewest bytes {fewestOnThread} on the calling thread, {fewestInProcess} in the process");
         Assert.True(fewestOnThread == 0, $"{MeasuredSteps} training steps ({rows} rows, clip {clip}) allocated {fewestOnThread} bytes on the calling thread");
         Assert.False(processAllocates, $"{MeasuredSteps} training steps ({rows} rows, clip {clip}) allocated {fewestInProcess} bytes in the process (pool workers)");
         // The steps did train: the loss is finite and the step counter advanced.
         Assert.True(float.IsFinite(trainer.LastTotals[0]) && trainer.LastTotals[0] > 0);
-        Assert.InRange(trainer.State.Step, WarmupSteps + MeasuredSteps, WarmupSteps + Attempts * MeasuredSteps);
+        Assert.InRange(trainer.State.Step, WarmupSteps + MeasuredSteps, WarmupSteps + AllocationMeter.Attempts * MeasuredSteps);
     }
 }
