@@ -27,18 +27,16 @@ gradient), the CPU's FMA peak measured in the same run, and managed bytes alloca
         if (cli.Flag("help")) { Console.WriteLine(Help); return 0; }
         string model = cli.String("model") ?? "vae";
         if (model != "vae") throw new UsageException($"--model {model}: only 'vae' is available in this build.");
-        string backendName = cli.String("backend") ?? "cpu";
         int batch = cli.Int("batch", 128, 1, 65536);
         int steps = cli.Int("steps", 200, 1, 1_000_000);
         int warmup = cli.Int("warmup", 30, 1, 1_000_000);
-        int? threads = cli.Has("threads") ? cli.Int("threads", 1, 1, 4096) : null;
         var config = new VaeConfig(784, cli.IntList("hidden", [400, 400]), cli.Int("latent", 20, 1, 100_000));
         bool json = cli.Flag("json");
         bool profile = cli.Flag("profile");
-        cli.RejectUnknown();
 
-        double peakPerCore = backendName is "cpu" or "reference" ? FmaPeak.MeasureGflops(TimeSpan.FromMilliseconds(100), repetitions: 5) : double.NaN;
-        var inner = BackendFactory.Create(backendName, threads);
+        var inner = CommonOptions.Backend(cli);
+        cli.RejectUnknown();
+        double peakPerCore = inner.Name is "cpu" or "reference" ? FmaPeak.MeasureGflops(TimeSpan.FromMilliseconds(100), repetitions: 5) : double.NaN;
         int usedThreads = inner is Vae.Cpu.CpuBackend cpu ? cpu.Pool.ThreadCount : 1;
         var profiler = profile ? new ProfilingBackend(inner) : null;
         using IComputeBackend backend = profiler ?? inner;

@@ -96,12 +96,13 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
         if (state.Epoch >= options.Epochs) Console.WriteLine($"the checkpoint already has {state.Epoch} epochs; nothing to train (raise --epochs to continue).");
 
         Directory.CreateDirectory(outDir);
+        List<string>? written = null;
         try
         {
             trainer.Run(new ProgressBar(), record =>
             {
                 Checkpoint.Save(checkpointPath, vae, options, state);
-                RunFiles.WritePictures(outDir, vae, test, state.History, options.Seed);
+                written = RunFiles.WritePictures(outDir, vae, test, state.History, options.Seed);
             });
         }
         catch (TrainingDivergedException e)
@@ -113,9 +114,8 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
             return 1;
         }
 
-        var written = RunFiles.WritePictures(outDir, vae, test, state.History, options.Seed);
-        if (!File.Exists(checkpointPath)) Checkpoint.Save(checkpointPath, vae, options, state);
-        var final = Evaluation.Run(vae, testSet, null);
+        written ??= RunFiles.WritePictures(outDir, vae, test, state.History, options.Seed);   // nothing trained: redraw
+        var final = trainer.LastEvaluation ?? Evaluation.Run(vae, testSet, null);
         Console.WriteLine(string.Create(inv,
             $"test: loss {final.Loss:F2} nats/image (recon {final.Recon:F2}, kl {final.Kl:F2}), latent variance {final.LatentVariance:F3}, active units {final.ActiveUnits}/{config.Latent}, mean |corr| {final.MeanAbsLatentCorrelation:F3}"));
         Console.WriteLine($"checkpoint: {checkpointPath}");

@@ -30,15 +30,10 @@ public static class Evaluation
         var sum = new double[l];
         var cross = new double[l * l];
         double reconSum = 0, klSum = 0;
-        using var indexBuffer = backend.Allocate((long)capacity * sizeof(int));
-        var indices = indexBuffer.AsSpan<int>();
-        var hostIndices = new int[capacity];
         for (int first = 0; first < data.Count; first += capacity)
         {
             int rows = Math.Min(capacity, data.Count - first);
-            for (int i = 0; i < rows; i++) hostIndices[i] = first + i;
-            backend.Upload<int>(hostIndices.AsSpan(0, rows), indices.Slice(0, rows));
-            backend.GatherRows(data.Images, indices.Slice(0, rows), model.Input, data.Count, rows, data.Pixels);
+            backend.Copy(data.Images.Slice(first * data.Pixels, rows * data.Pixels), model.Input.Slice(0, rows * data.Pixels));
             backend.RandomNormal(model.Eps.Slice(0, rows * l), NoiseSeed, (ulong)first * (ulong)l);
             model.Forward(rows);
             backend.Download<float>(model.LossTotals, totals);

@@ -56,6 +56,8 @@ public sealed class Trainer : IDisposable
     public TrainingOptions Options { get; }
     public TrainingState State { get; }
     public VaeModel Model => model;
+    /// <summary>The test-set evaluation of the last epoch (null before the first epoch or without a test set).</summary>
+    public EvaluationResult? LastEvaluation { get; private set; }
     public int BatchesPerEpoch => (train.Count + Options.BatchSize - 1) / Options.BatchSize;
 
     /// <summary>Trains until <see cref="TrainingOptions.Epochs"/> epochs are done; calls <paramref name="afterEpoch"/> (e.g. to checkpoint).</summary>
@@ -97,6 +99,7 @@ public sealed class Trainer : IDisposable
         recon /= train.Count;
         kl /= train.Count;
         var eval = test is null ? null : Evaluation.Run(model, test, null);
+        LastEvaluation = eval;
         var record = new EpochRecord(epoch, recon + model.Config.Beta * kl, recon, kl,
             eval?.Loss ?? double.NaN, eval?.Recon ?? double.NaN, eval?.Kl ?? double.NaN, seconds);
         State.Epoch = epoch;
