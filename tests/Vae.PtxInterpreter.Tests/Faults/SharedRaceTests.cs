@@ -1,0 +1,123 @@
+// Shared-memory races between warps of a block: a tree reduction with its in-loop bar.sync removed, a read after
+// another warp's write, a write after another warp's read and two warps writing one word, all without a barrier;
+// and the same kernels with the barrier put back, which must run cleanly and give the right answer.
+using Vae.PtxInterpreter.Tests.Support;
+using Xunit;
+using static Vae.PtxInterpreter.Tests.Faults.FaultAssert;
+
+namespace Vae.PtxInterpreter.Tests.Faults;
+
+public class SharedRaceTests
+{
+    private const string File = "faults/races.ptx";
+
+    private static float[] Data()
+    {
+        var rng = new Random(91);
+        var a = new float[256];
+        for (int i = 0; i < a.Length; i++)
+            a[i] = (float)rng.NextDouble();
+        return a;
+    }
+
+    // Warps run one after another up to a barrier, so of each racing pair the access of the higher warp comes second
+    // and is the one reported: thread 32, the first lane of warp 1.
+
+    [Fact]
+    public void Reduction_without_its_barrier_races()
+    {
+        var gpu = new PtxMachine();
+
+        PtxFaultException ex = Throws(() => gpu.Launch(TestKernels.Load(File), "reduce_racy", new Dim3(1),
+            new Dim3(256), 0, gpu.Upload<float>(Data()), gpu.Allocate(4)));
+
+        // Warp 0 runs every level alone; it reads words 32..63 at level 32 before warp 1 writes them at level 128.
+        Matches(ex, PtxFaultKind.SharedRace, "reduce_racy", LineOf(File, "reduce_racy"), "st.shared",
+            block: new Dim3(0, 0, 0), thread: new Dim3(32, 0, 0));
+    }
+
+    [Fact]
+    public void Reduction_with_its_barrier_runs_and_sums_in_tree_order()
+    {
+        float[] data = Data();
+        var gpu = new PtxMachine();
+        DevicePointer output = gpu.Allocate(4);
+
+        gpu.Launch(TestKernels.Load(File), "reduce_fixed", new Dim3(1), new Dim3(256), 0, gpu.Upload<float>(data), output);
+
+        var s = (float[])data.Clone();
+        for (int stride = 128; stride > 0; stride >>= 1)
+            for (int t = 0; t < stride; t++)
+                s[t] += s[t + stride];
+        Assert.Equal(BitConverter.SingleToInt32Bits(s[0]), BitConverter.SingleToInt32Bits(gpu.Read<float>(output, 1)[0]));
+    }
+
+    [Fact]
+    public void Read_of_another_warps_write_without_a_barrier_races()
+    {
+        var gpu = new PtxMachine();
+
+        PtxFaultException ex = Throws(() => gpu.Launch(TestKernels.Load(File), "read_after_write_racy", new Dim3(1),
+            new Dim3(64), 0, gpu.Allocate(32 * 4)));
+
+        Matches(ex, PtxFaultKind.SharedRace, "read_after_write_racy", LineOf(File, "read_after_write_racy"), "ld.shared",
+            block: new Dim3(0, 0, 0), thread: new Dim3(32, 0, 0));
+    }
+
+    [Fact]
+    public void Read_of_another_warps_write_after_a_barrier_runs()
+    {
+        var gpu = new PtxMachine();
+        DevicePointer output = gpu.Allocate(32 * 4);
+
+        gpu.Launch(TestKernels.Load(File), "read_after_write_fixed", new Dim3(1), new Dim3(64), 0, output);
+
+        Assert.Equal(Enumerable.Range(1, 32).Select(v => (uint)v).ToArray(), gpu.Read<uint>(output, 32));
+    }
+
+    [Fact]
+    public void Overwrite_of_a_word_another_warp_read_without_a_barrier_races()
+    {
+        var gpu = new PtxMachine();
+
+        PtxFaultException ex = Throws(() => gpu.Launch(TestKernels.Load(File), "write_after_read_racy", new Dim3(1),
+            new Dim3(64), 0, gpu.Allocate(32 * 4)));
+
+        Matches(ex, PtxFaultKind.SharedRace, "write_after_read_racy", LineOf(File, "write_after_read_racy"), "st.shared",
+            block: new Dim3(0, 0, 0), thread: new Dim3(32, 0, 0));
+    }
+
+    [Fact]
+    public void Overwrite_of_a_word_another_warp_read_after_a_barrier_runs()
+    {
+        var gpu = new PtxMachine();
+        DevicePointer output = gpu.Allocate(32 * 4);
+
+        gpu.Launch(TestKernels.Load(File), "write_after_read_fixed", new Dim3(1), new Dim3(64), 0, output);
+
+        Assert.Equal(Enumerable.Range(32, 32).Select(t => (uint)(2 * t)).ToArray(), gpu.Read<uint>(output, 32));
+    }
+
+    [Fact]
+    public void Two_warps_writing_one_word_without_a_barrier_race()
+    {
+        var gpu = new PtxMachine();
+
+        PtxFaultException ex = Throws(() => gpu.Launch(TestKernels.Load(File), "write_write_racy", new Dim3(1),
+            new Dim3(64), 0, gpu.Allocate(4)));
+
+        Matches(ex, PtxFaultKind.SharedRace, "write_write_racy", LineOf(File, "write_write_racy"), "st.shared",
+            block: new Dim3(0, 0, 0), thread: new Dim3(32, 0, 0));
+    }
+
+    [Fact]
+    public void Two_warps_writing_one_word_separated_by_a_barrier_run_and_the_later_write_wins()
+    {
+        var gpu = new PtxMachine();
+        DevicePointer output = gpu.Allocate(4);
+
+        gpu.Launch(TestKernels.Load(File), "write_write_fixed", new Dim3(1), new Dim3(64), 0, output);
+
+        Assert.Equal(2u, gpu.Read<uint>(output, 1)[0]);
+    }
+}
