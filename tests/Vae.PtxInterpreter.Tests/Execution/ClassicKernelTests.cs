@@ -42,9 +42,11 @@ public class ClassicKernelTests
         DevicePointer blockSums = gpu.Allocate(blocks * 4L);
         DevicePointer total = gpu.Upload<float>(new[] { 0f });
 
-        gpu.Launch(TestKernels.Load("execution/reduce_tree.ptx"), "reduce_tree", new Dim3(blocks), new Dim3(256), 0,
-            input, blockSums, total, (uint)n);
+        LaunchStatistics stats = gpu.Launch(TestKernels.Load("execution/reduce_tree.ptx"), "reduce_tree", new Dim3(blocks),
+            new Dim3(256), 0, input, blockSums, total, (uint)n);
 
+        // One barrier after the loads and one after each of the 8 levels, in every block.
+        Assert.Equal(9L * blocks, stats.BarriersCompleted);
         float[] got = gpu.Read<float>(blockSums, blocks);
         double expectedTotal = 0, magnitude = 0;
         for (int b = 0; b < blocks; b++)
@@ -185,6 +187,9 @@ public class ClassicKernelTests
         // instructions and ret are counted is the interpreter's choice: between 12 and 15 per thread besides the loops.
         long totalThreads = (long)blocks * threads;
         Assert.InRange(s.ThreadInstructions, 10L * n + 12 * totalThreads, 10L * n + 15 * totalThreads);
+        // Full warps that never diverge: one warp instruction for every 32 thread instructions, give or take the
+        // predicated-off ones.
+        Assert.InRange(s.WarpInstructions, s.ThreadInstructions / 32, s.ThreadInstructions / 32 + 3 * blocks * (threads / 32));
     }
 
     [Theory]

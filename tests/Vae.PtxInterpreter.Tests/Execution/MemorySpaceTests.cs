@@ -119,7 +119,7 @@ public class MemorySpaceTests
         ulong dBits = (ulong)BitConverter.DoubleToInt64Bits(d);
         uint[] expected =
         {
-            a, (uint)b, (uint)(b >> 32),
+            a, unchecked((uint)b), (uint)(b >> 32),
             (uint)BitConverter.SingleToInt32Bits(c), (uint)BitConverter.SingleToInt32Bits(c + c),
             (uint)dBits, (uint)(dBits >> 32),
             h,

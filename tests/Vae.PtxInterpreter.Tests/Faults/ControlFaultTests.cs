@@ -50,6 +50,32 @@ public class ControlFaultTests
     }
 
     [Fact]
+    public void Runaway_loop_stops_at_the_warp_instruction_limit()
+    {
+        var gpu = new PtxMachine();
+        gpu.Options.MaxWarpInstructionsPerLaunch = 10_000;
+        string text = TestKernels.Text(File);
+        int first = LineInRunawayLoop(text, "add.u32 %r1, %r1, 1;"), second = LineInRunawayLoop(text, "bra.uni SPIN;");
+
+        PtxFaultException ex = Throws(() => gpu.Launch(TestKernels.Load(File), "runaway_loop", new Dim3(1),
+            new Dim3(32), 0, gpu.Allocate(4)));
+
+        // Any instruction of the loop may be the one over the limit.
+        MatchesAnyThread(ex, PtxFaultKind.StepLimit, "runaway_loop", new[] { first, second }, "",
+            new Dim3(0, 0, 0), new Dim3(32), 0, 31);
+    }
+
+    /// <summary>The 1-based line of the only line of the runaway_loop kernel that holds <paramref name="code"/>.</summary>
+    private static int LineInRunawayLoop(string text, string code)
+    {
+        string[] lines = text.Split('\n');
+        int start = Array.FindIndex(lines, l => l.Contains(".entry runaway_loop(", StringComparison.Ordinal));
+        int found = Array.FindIndex(lines, start, l => l.Contains(code, StringComparison.Ordinal));
+        Assert.True(start >= 0 && found >= 0, $"'{code}' not found in runaway_loop");
+        return found + 1;
+    }
+
+    [Fact]
     public void Cvta_to_shared_of_a_global_address_is_an_invalid_address()
     {
         var gpu = new PtxMachine();

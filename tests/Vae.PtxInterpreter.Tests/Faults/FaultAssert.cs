@@ -59,6 +59,26 @@ internal static class FaultAssert
             $"expected one of threads {firstThread}..{lastThread}, got {t}: {ex.Message}");
     }
 
+    /// <summary>One of the two accesses of a racing pair: its line, opcode, and the linear thread indices that make it.</summary>
+    public readonly record struct Access(int Line, string Opcode, int FirstThread, int LastThread);
+
+    /// <summary>
+    /// A shared-memory race between <paramref name="a"/> and <paramref name="b"/>: the fault is reported at one of
+    /// them (line, opcode and thread must all fit the same access), and the message also names the other's line.
+    /// </summary>
+    public static void MatchesRace(PtxFaultException ex, string kernel, Dim3 block, Dim3 blockDim, Access a, Access b)
+    {
+        Assert.True(ex.Kind == PtxFaultKind.SharedRace, $"expected a SharedRace fault, got {ex.Kind}: {ex.Message}");
+        Access reported = ex.Line == a.Line ? a : ex.Line == b.Line ? b
+            : throw new Xunit.Sdk.XunitException($"expected the race at line {a.Line} or {b.Line}, got line {ex.Line}: {ex.Message}");
+        Access other = reported == a ? b : a;
+        MatchesAnyThread(ex, PtxFaultKind.SharedRace, kernel, new[] { reported.Line }, reported.Opcode, block, blockDim,
+            reported.FirstThread, reported.LastThread);
+        Assert.True(ex.Message.Contains($"line {other.Line}", StringComparison.Ordinal)
+                    || ex.Message.Contains($":{other.Line}", StringComparison.Ordinal),
+            $"the message does not name the other access (line {other.Line}): {ex.Message}");
+    }
+
     private static void Common(PtxFaultException ex, PtxFaultKind kind, string kernel, int[] lines, string opcode, Dim3 block)
     {
         Assert.True(ex.Kind == kind, $"expected a {kind} fault, got {ex.Kind}: {ex.Message}");

@@ -1,5 +1,6 @@
-// Launches whose arguments do not match the kernel's .param declarations (count, size, kind, array length) or name
-// no kernel fail with ArgumentException before anything runs.
+// Launches whose arguments do not match the kernel's .param declarations (count, size, kind, array length), name no
+// kernel, or ask for an impossible configuration (too many threads per block, too much shared memory) fail with
+// ArgumentException before anything runs.
 using Vae.PtxInterpreter.Tests.Support;
 using Xunit;
 
@@ -67,5 +68,30 @@ public class LaunchArgumentTests
             new Dim3(32), 0, gpu.Allocate(16), gpu.Allocate(16), 2f, 4u));
 
         Assert.Contains("saxpy_grid_stride", ex.Message, StringComparison.Ordinal);   // lists the kernels there are
+    }
+
+    [Theory]
+    [InlineData(1025, 1, 1)]
+    [InlineData(32, 32, 2)]
+    [InlineData(0, 1, 1)]
+    public void A_block_of_no_threads_or_more_than_1024_is_rejected(int x, int y, int z)
+    {
+        var gpu = new PtxMachine();
+        PtxModule module = TestKernels.Load("execution/saxpy_grid_stride.ptx");
+
+        Assert.ThrowsAny<ArgumentException>(() => gpu.Launch(module, "saxpy_grid_stride", new Dim3(1), new Dim3(x, y, z),
+            0, gpu.Allocate(16), gpu.Allocate(16), 2f, 0u));
+    }
+
+    [Fact]
+    public void Dynamic_shared_memory_over_the_per_block_limit_is_rejected()
+    {
+        var gpu = new PtxMachine();
+        PtxModule module = TestKernels.Load("execution/memory_spaces.ptx");
+
+        ArgumentException ex = Assert.ThrowsAny<ArgumentException>(() => gpu.Launch(module, "dynamic_shared_reverse",
+            new Dim3(1), new Dim3(32), gpu.Options.MaxSharedBytesPerBlock + 4, gpu.Allocate(128), gpu.Allocate(128)));
+
+        Assert.Contains("dynamic_shared_reverse", ex.Message, StringComparison.Ordinal);
     }
 }
