@@ -38,6 +38,21 @@ public class MemoryFaultTests
             "st.global", block: new Dim3(1, 0, 0), thread: new Dim3(31, 0, 0));
     }
 
+    [Fact]
+    public void Fault_in_a_2d_grid_of_2d_blocks_names_the_threads_and_blocks_coordinates()
+    {
+        var gpu = new PtxMachine();
+        DevicePointer output = gpu.Allocate(128 * 4);
+        DevicePointer input = gpu.Upload<uint>(new uint[127]);   // 4 blocks of 8x4 threads read 128 words
+
+        PtxFaultException ex = Throws(() => gpu.Launch(TestKernels.Load(OutOfBoundsFile), "copy_plus_one_2d",
+            new Dim3(2, 2), new Dim3(8, 4), 0, input, output));
+
+        // Linear index 127 is the last thread (7,3) of the last block (1,1).
+        Matches(ex, PtxFaultKind.OutOfBounds, "copy_plus_one_2d", LineOf(OutOfBoundsFile, "copy_plus_one_2d"),
+            "ld.global", block: new Dim3(1, 1, 0), thread: new Dim3(7, 3, 0));
+    }
+
     [Theory]
     [InlineData(108L)]          // thread 5 reads word 32 of 32: one past the end
     [InlineData(-24L)]          // the word just before the allocation

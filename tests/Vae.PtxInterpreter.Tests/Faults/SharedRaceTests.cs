@@ -1,6 +1,7 @@
 // Shared-memory races between warps of a block: a tree reduction with its in-loop bar.sync removed, a read after
 // another warp's write, a write after another warp's read and two warps writing one word, all without a barrier;
-// and the same kernels with the barrier put back, which must run cleanly and give the right answer.
+// the same kernels with the barrier put back, which must run cleanly and give the right answer; and lanes of one warp
+// exchanging data without bar.warp.sync (its fixed twin is WarpCollectiveTests' bar.warp.sync exchange).
 using Vae.PtxInterpreter.Tests.Support;
 using Xunit;
 using static Vae.PtxInterpreter.Tests.Faults.FaultAssert;
@@ -123,5 +124,17 @@ public class SharedRaceTests
         gpu.Launch(TestKernels.Load(File), "write_write_fixed", new Dim3(1), new Dim3(64), 0, output);
 
         Assert.Equal(2u, gpu.Read<uint>(output, 1)[0]);
+    }
+
+    [Fact]
+    public void Lanes_of_one_warp_exchanging_through_shared_memory_without_bar_warp_sync_race()
+    {
+        var gpu = new PtxMachine();
+
+        PtxFaultException ex = Throws(() => gpu.Launch(TestKernels.Load(File), "warp_exchange_racy", new Dim3(1),
+            new Dim3(32), 0, gpu.Allocate(32 * 4)));
+
+        MatchesRace(ex, "warp_exchange_racy", new Dim3(0, 0, 0), new Dim3(32),
+            At("warp_exchange_racy write", "st.shared", 0, 31), At("warp_exchange_racy read", "ld.shared", 0, 31));
     }
 }
