@@ -51,3 +51,24 @@ public sealed class BasicsTests
         Assert.Contains("declared .f32", e.Message);
     }
 }
+
+public sealed class BlockSumTests
+{
+    [Theory]
+    [InlineData(100_000, 256)]
+    [InlineData(1000, 64)]
+    [InlineData(5, 128)]
+    public void BlockSumsAddUpToTheTotal(int n, int threads)
+    {
+        var rng = new Random(7);
+        // Small integers: every partial sum is exact in float, so the order of additions does not matter.
+        var x = Enumerable.Range(0, n).Select(_ => (float)rng.Next(-8, 9)).ToArray();
+        var gpu = new PtxMachine();
+        var dx = gpu.Upload(x);
+        var dout = gpu.Upload(new float[1]);
+        int blocks = (n + threads - 1) / threads;
+        var stats = gpu.Launch(TestKernels.Load("basics/block_sum.ptx"), "block_sum", new Dim3(blocks), new Dim3(threads), 0, dx, dout, (uint)n);
+        Assert.Equal(x.Sum(), gpu.Read<float>(dout, 1)[0]);
+        Assert.True(stats.BarriersCompleted >= blocks, $"{stats.BarriersCompleted} barriers for {blocks} blocks");
+    }
+}

@@ -122,6 +122,23 @@ public sealed class PtxMachine
         return stats;
     }
 
+    /// <summary>Launches the way cuLaunchKernel does: <paramref name="kernelParams"/> holds one pointer per parameter, to
+    /// its value; the parameter sizes come from the kernel's declarations.</summary>
+    public unsafe LaunchStatistics Launch(PtxKernel kernel, Dim3 grid, Dim3 block, int dynamicSharedBytes, ReadOnlySpan<nint> kernelParams)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        if (kernelParams.Length != kernel.Parameters.Count)
+            throw new ArgumentException($"kernel {kernel.Name} takes {kernel.Parameters.Count} parameter(s) but {kernelParams.Length} pointers were given", nameof(kernelParams));
+        var buffer = new byte[kernel.ParameterBytes];
+        for (int i = 0; i < kernelParams.Length; i++)
+        {
+            var p = kernel.Parameters[i];
+            if (kernelParams[i] == 0) throw new ArgumentException($"parameter {i} ({p.Name}) of kernel {kernel.Name} has a null pointer", nameof(kernelParams));
+            new ReadOnlySpan<byte>((void*)kernelParams[i], p.SizeBytes).CopyTo(buffer.AsSpan(p.Offset));
+        }
+        return Launch(kernel, grid, block, dynamicSharedBytes, buffer);
+    }
+
     static long AlignUp(long v, long a) => a <= 1 ? v : (v + a - 1) / a * a;
 
     ulong[] ResolveSymbols(PtxKernel kernel, long dynamicOffset)
