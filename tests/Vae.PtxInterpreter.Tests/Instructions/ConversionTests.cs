@@ -245,35 +245,53 @@ public sealed class ConversionTests
     }
 
     [Fact]
-    public void F16_RoundsInEachMode_KeepsSubnormals_ConvertsBackExactly()
+    public void F16_RoundToNearest_KeepsSubnormals_ConvertsBackExactly()
     {
-        var random = new Random(707);
-        float Pow2(int e) => (float)Math.ScaleB(1.0, e);
-        float[] a =
-        [
-            0f, -0f, 1f, -1f, 65504f, -65504f, 65503.9f, 40000.5f, -60000.3f, Pow2(-14), Pow2(-24), Pow2(-25), 3 * Pow2(-26), Pow2(-30), 1f + Pow2(-11),
-            1f + 3 * Pow2(-11), -(1f + Pow2(-11)), 0.1f, 3.14159265f, float.PositiveInfinity, float.NegativeInfinity, float.NaN,
-            .. Inputs.Many(400, () => Inputs.Float(random, -27, 14)),
-        ];
+        var random = new Random(717);
+        float[] a = F16Inputs(707);
         uint[] b =
         [
             0x0000, 0x8000, 0x0001, 0x8001, 0x03FF, 0x0400, 0x3C00, 0x7BFF, 0x7C00, 0xFC00, 0x7E00, 0x7C01, 0xFFFF, 0x12340000,
             .. Inputs.Many(a.Length - 14, () => (uint)random.Next()),
         ];
-        uint[][] d = InstructionRunner.RunVariants<float, uint, uint, uint>(File, "cvt_f16", 6, a, b, b);
+        uint[][] d = InstructionRunner.RunVariants<float, uint, uint, uint>(File, "cvt_f16", 3, a, b, b);
 
         var check = new Mismatches();
         string A(int i) => $"a={Show.F32(a[i])} b={Show.U32(b[i])}";
-        for (int m = 0; m < 4; m++)
-        {
-            Rounding mode = Modes[m];
-            check.Each($"cvt.{ModeNames[m]}.f16.f32", d[m], i => HalfBits(a[i], mode), SameHalf, A, Show.U32);
-        }
-        check.Each("cvt.f32.f16(cvt.rn.f16.f32)", d[4], i => BitConverter.SingleToUInt32Bits((float)BitConverter.UInt16BitsToHalf((ushort)HalfBits(a[i], Rounding.Nearest))),
+        check.Each("cvt.rn.f16.f32", d[0], i => HalfBits(a[i], Rounding.Nearest), SameHalf, A, Show.U32);
+        check.Each("cvt.f32.f16(cvt.rn.f16.f32)", d[1], i => BitConverter.SingleToUInt32Bits((float)BitConverter.UInt16BitsToHalf((ushort)HalfBits(a[i], Rounding.Nearest))),
             (x, y) => Show.SameF32(BitConverter.UInt32BitsToSingle(x), BitConverter.UInt32BitsToSingle(y)), A, Show.U32);
-        check.Each("cvt.f32.f16", d[5], i => BitConverter.SingleToUInt32Bits((float)BitConverter.UInt16BitsToHalf((ushort)b[i])),
+        check.Each("cvt.f32.f16", d[2], i => BitConverter.SingleToUInt32Bits((float)BitConverter.UInt16BitsToHalf((ushort)b[i])),
             (x, y) => Show.SameF32(BitConverter.UInt32BitsToSingle(x), BitConverter.UInt32BitsToSingle(y)), A, Show.U32);
         check.AssertNone();
+    }
+
+    [Fact]
+    public void F16_DirectedRoundingModes_RoundTowardZeroDownAndUp()
+    {
+        float[] a = F16Inputs(708);
+        uint[][] d = InstructionRunner.RunVariants<float, float, float, uint>("cvt_f16_directed.ptx", "cvt_f16_directed", 3, a, a, a);
+
+        var check = new Mismatches();
+        for (int m = 1; m < 4; m++)
+        {
+            Rounding mode = Modes[m];
+            check.Each($"cvt.{ModeNames[m]}.f16.f32", d[m - 1], i => HalfBits(a[i], mode), SameHalf, i => $"a={Show.F32(a[i])}", Show.U32);
+        }
+        check.AssertNone();
+    }
+
+    /// <summary>f32 values for f16 conversion: ties, f16 subnormals, values below the f16 overflow threshold, specials.</summary>
+    private static float[] F16Inputs(int seed)
+    {
+        var random = new Random(seed);
+        float Pow2(int e) => (float)Math.ScaleB(1.0, e);
+        return
+        [
+            0f, -0f, 1f, -1f, 65504f, -65504f, 65503.9f, 40000.5f, -60000.3f, Pow2(-14), Pow2(-24), Pow2(-25), 3 * Pow2(-26), Pow2(-30),
+            1f + Pow2(-11), 1f + 3 * Pow2(-11), -(1f + Pow2(-11)), 0.1f, 3.14159265f, float.PositiveInfinity, float.NegativeInfinity, float.NaN,
+            .. Inputs.Many(400, () => Inputs.Float(random, -27, 14)),
+        ];
     }
 
     /// <summary>The f16 encoding of x rounded with <paramref name="mode"/> (inputs stay below the f16 overflow threshold).</summary>

@@ -35,7 +35,7 @@ public sealed class DataMovementTests
         foreach ((string literal, ulong value, int count) in expected)
         {
             ulong got = count == 1 ? words[word] : words[word] | ((ulong)words[word + 1] << 32);
-            check.Check(got == value, () => $"mov {literal}: expected 0x{value:X}, got 0x{got:X}");
+            check.Check(got == value, "mov", () => $"mov {literal}: expected 0x{value:X}, got 0x{got:X}");
             word += count;
         }
         Assert.Equal(28, word);
@@ -98,9 +98,9 @@ public sealed class DataMovementTests
         for (int i = 0; i < n; i++)
         {
             int k = i;
-            check.Check(bytes[i] == (byte)a[i], () => $"st.global.u8 [{k}] a={Show.U32(a[k])}: got {Show.U8(bytes[k])}");
+            check.Check(bytes[i] == (byte)a[i], "st.global.u8", () => $"st.global.u8 [{k}] a={Show.U32(a[k])}: got {Show.U8(bytes[k])}");
             ushort half = (ushort)(bytes[n + 2 * i] | (bytes[n + 2 * i + 1] << 8));
-            check.Check(half == (ushort)a[i], () => $"st.global.b16 [{k}] a={Show.U32(a[k])}: got {Show.U16(half)}");
+            check.Check(half == (ushort)a[i], "st.global.b16", () => $"st.global.b16 [{k}] a={Show.U32(a[k])}: got {Show.U16(half)}");
         }
         check.AssertNone();
     }
@@ -149,7 +149,7 @@ public sealed class DataMovementTests
             {
                 int k = i;
                 int l = lane;
-                check.Check(words[4 * i + lane] == expected[lane],
+                check.Check(words[4 * i + lane] == expected[lane], "st.global.v4.u32",
                     () => $"st.global.v4.u32 element {k} lane {l}: expected {Show.U32(expected[l])}, got {Show.U32(words[4 * k + l])}");
             }
         }

@@ -221,21 +221,9 @@ public sealed class Float32ArithmeticTests
     public void Divide_RnAndRzAreCorrectlyRounded_FullAndApproxWithinTwoUlps()
     {
         var random = new Random(307);
-        (float[] a, float[] b) = Inputs.Pairs(Inputs.EdgeFloats, 0, () => 0f);
-        var la = new List<float>(a);
-        var lb = new List<float>(b);
-        for (int i = 0; i < 400; i++)
-        {
-            la.Add(Inputs.Float(random, -30, 30));
-            lb.Add(Inputs.Float(random, -30, 30));
-        }
-        for (int i = 0; i < 50; i++)
-        {
-            la.Add(Inputs.Float(random, -126, -110)); // subnormal quotients
-            lb.Add(Inputs.Float(random, 10, 30));
-        }
-        a = [.. la];
-        b = [.. lb];
+        (float[] edgeA, float[] edgeB) = Inputs.Pairs(Inputs.EdgeFloats, 400, () => Inputs.Float(random, -30, 30));
+        float[] a = [.. edgeA, .. Inputs.Many(50, () => Inputs.Float(random, -126, -110))];
+        float[] b = [.. edgeB, .. Inputs.Many(50, () => Inputs.Float(random, 10, 30))]; // the last 50 quotients are subnormal
         float[][] d = InstructionRunner.RunVariants<float, float, float, float>(File, "f32_div_rcp_sqrt", 9, a, b, a);
 
         var check = new Mismatches();
@@ -250,8 +238,8 @@ public sealed class Float32ArithmeticTests
             if (!inRange)
                 continue;
             int k = i;
-            check.Check(Show.WithinUlpsF32(exact, d[2][k], 2), () => $"div.full.f32 [{k}] {Ab(a, b, k)}: exact {exact:R}, got {Show.F32(d[2][k])}");
-            check.Check(Show.WithinUlpsF32(exact, d[3][k], 2), () => $"div.approx.f32 [{k}] {Ab(a, b, k)}: exact {exact:R}, got {Show.F32(d[3][k])}");
+            check.Check(Show.WithinUlpsF32(exact, d[2][k], 2), "div.full.f32", () => $"div.full.f32 [{k}] {Ab(a, b, k)}: exact {exact:R}, got {Show.F32(d[2][k])}");
+            check.Check(Show.WithinUlpsF32(exact, d[3][k], 2), "div.approx.f32", () => $"div.approx.f32 [{k}] {Ab(a, b, k)}: exact {exact:R}, got {Show.F32(d[3][k])}");
         }
         check.AssertNone();
     }
@@ -281,21 +269,21 @@ public sealed class Float32ArithmeticTests
             double reciprocal = 1.0 / x;
             bool rcpNormal = float.IsNormal(x) && Math.Abs(reciprocal) >= Pow2(-126) && Math.Abs(reciprocal) <= float.MaxValue;
             if (!float.IsFinite(x) || x == 0)
-                check.Check(Show.SameF32((float)reciprocal, d[5][k]), () => $"rcp.approx.f32 [{k}] {A(k)}: expected {Show.F32((float)reciprocal)}, got {Show.F32(d[5][k])}");
+                check.Check(Show.SameF32((float)reciprocal, d[5][k]), "rcp.approx.f32", () => $"rcp.approx.f32 [{k}] {A(k)}: expected {Show.F32((float)reciprocal)}, got {Show.F32(d[5][k])}");
             else if (rcpNormal)
-                check.Check(Show.WithinUlpsF32(reciprocal, d[5][k], 1), () => $"rcp.approx.f32 [{k}] {A(k)}: exact {reciprocal:R}, got {Show.F32(d[5][k])}");
+                check.Check(Show.WithinUlpsF32(reciprocal, d[5][k], 1), "rcp.approx.f32", () => $"rcp.approx.f32 [{k}] {A(k)}: exact {reciprocal:R}, got {Show.F32(d[5][k])}");
             // sqrt.approx: relative error 2^-23 (within 2 ulps here); -x -> NaN, -0 -> -0, +Inf -> +Inf.
             double root = Math.Sqrt(x);
             if (special)
-                check.Check(Show.SameF32((float)root, d[7][k]), () => $"sqrt.approx.f32 [{k}] {A(k)}: expected {Show.F32((float)root)}, got {Show.F32(d[7][k])}");
+                check.Check(Show.SameF32((float)root, d[7][k]), "sqrt.approx.f32", () => $"sqrt.approx.f32 [{k}] {A(k)}: expected {Show.F32((float)root)}, got {Show.F32(d[7][k])}");
             else
-                check.Check(Show.WithinUlpsF32(root, d[7][k], 2), () => $"sqrt.approx.f32 [{k}] {A(k)}: exact {root:R}, got {Show.F32(d[7][k])}");
+                check.Check(Show.WithinUlpsF32(root, d[7][k], 2), "sqrt.approx.f32", () => $"sqrt.approx.f32 [{k}] {A(k)}: exact {root:R}, got {Show.F32(d[7][k])}");
             // rsqrt.approx: relative error 2^-22.9; -x -> NaN, -0 -> -Inf, +0 -> +Inf, +Inf -> +0.
             double rsqrt = x == 0 ? (float.IsNegative(x) ? double.NegativeInfinity : double.PositiveInfinity) : 1.0 / Math.Sqrt(x);
             if (special)
-                check.Check(Show.SameF32((float)rsqrt, d[8][k]), () => $"rsqrt.approx.f32 [{k}] {A(k)}: expected {Show.F32((float)rsqrt)}, got {Show.F32(d[8][k])}");
+                check.Check(Show.SameF32((float)rsqrt, d[8][k]), "rsqrt.approx.f32", () => $"rsqrt.approx.f32 [{k}] {A(k)}: expected {Show.F32((float)rsqrt)}, got {Show.F32(d[8][k])}");
             else
-                check.Check(Show.WithinUlpsF32(rsqrt, d[8][k], 2), () => $"rsqrt.approx.f32 [{k}] {A(k)}: exact {rsqrt:R}, got {Show.F32(d[8][k])}");
+                check.Check(Show.WithinUlpsF32(rsqrt, d[8][k], 2), "rsqrt.approx.f32", () => $"rsqrt.approx.f32 [{k}] {A(k)}: exact {rsqrt:R}, got {Show.F32(d[8][k])}");
         }
         check.AssertNone();
     }

@@ -24,7 +24,7 @@ public sealed class Float32TranscendentalTests
             bool special = !float.IsFinite(x) || x == 0 || want == 0;
             bool ok = special ? Show.SameF32((float)want, got) : Show.WithinUlpsF32(want, got, Ulps);
             int k = i;
-            check.Check(ok, () => $"{name} [{k}] a={Show.F32(x)}: exact {want:R}, got {Show.F32(got)}");
+            check.Check(ok, name, () => $"{name} [{k}] a={Show.F32(x)}: exact {want:R}, got {Show.F32(got)}");
         }
     }
 

@@ -1,5 +1,5 @@
 // Double-precision instructions and f32 <-> f64 conversions (Kernels/instructions/f64_arith.ptx): add/sub/mul/fma in
-// all four rounding modes (exact reference), div.rn, sqrt.rn, rcp.rn, min/max, abs/neg (abs.f64 passes NaN through
+// all four rounding modes (exact reference; directed fma.f64 is in f64_fma_directed.ptx), div.rn, sqrt.rn, rcp.rn, min/max, abs/neg (abs.f64 passes NaN through
 // unchanged), cvt.{rn,rz,rm,rp}.f32.f64 and the exact cvt.f64.f32.
 using Xunit;
 
@@ -59,7 +59,7 @@ public sealed class Float64Tests
     public void AddSubMul_EachRoundingModeIsCorrectlyRounded()
     {
         (double[] a, double[] b, double[] c) = ArithmeticInputs();
-        double[][] d = InstructionRunner.RunVariants<double, double, double, double>(File, "f64_arith", 16, a, b, c);
+        double[][] d = InstructionRunner.RunVariants<double, double, double, double>(File, "f64_arith", 13, a, b, c);
 
         var check = new Mismatches();
         for (int m = 0; m < 4; m++)
@@ -73,20 +73,31 @@ public sealed class Float64Tests
     }
 
     [Fact]
-    public void FmaDivSqrtRcp_AreCorrectlyRounded()
+    public void FmaRnDivSqrtRcp_AreCorrectlyRounded()
     {
         (double[] a, double[] b, double[] c) = ArithmeticInputs();
-        double[][] d = InstructionRunner.RunVariants<double, double, double, double>(File, "f64_arith", 16, a, b, c);
+        double[][] d = InstructionRunner.RunVariants<double, double, double, double>(File, "f64_arith", 13, a, b, c);
 
         var check = new Mismatches();
-        for (int m = 0; m < 4; m++)
+        check.Each("fma.rn.f64", d[9], i => Ieee.Fma(a[i], b[i], c[i], BinaryFormat.Double, Rounding.Nearest), Show.SameF64, i => Abc(a, b, c, i), Show.F64);
+        check.Each("div.rn.f64", d[10], i => a[i] / b[i], Show.SameF64, i => Abc(a, b, c, i), Show.F64);
+        check.Each("sqrt.rn.f64", d[11], i => Math.Sqrt(a[i]), Show.SameF64, i => Abc(a, b, c, i), Show.F64);
+        check.Each("rcp.rn.f64", d[12], i => 1.0 / a[i], Show.SameF64, i => Abc(a, b, c, i), Show.F64);
+        check.AssertNone();
+    }
+
+    [Fact]
+    public void FmaDirected_EachRoundingModeIsCorrectlyRounded()
+    {
+        (double[] a, double[] b, double[] c) = ArithmeticInputs();
+        double[][] d = InstructionRunner.RunVariants<double, double, double, double>("f64_fma_directed.ptx", "f64_fma_directed", 3, a, b, c);
+
+        var check = new Mismatches();
+        for (int m = 1; m < 4; m++)
         {
             Rounding mode = Modes[m];
-            check.Each($"fma.{ModeNames[m]}.f64", d[9 + m], i => Ieee.Fma(a[i], b[i], c[i], BinaryFormat.Double, mode), Show.SameF64, i => Abc(a, b, c, i), Show.F64);
+            check.Each($"fma.{ModeNames[m]}.f64", d[m - 1], i => Ieee.Fma(a[i], b[i], c[i], BinaryFormat.Double, mode), Show.SameF64, i => Abc(a, b, c, i), Show.F64);
         }
-        check.Each("div.rn.f64", d[13], i => a[i] / b[i], Show.SameF64, i => Abc(a, b, c, i), Show.F64);
-        check.Each("sqrt.rn.f64", d[14], i => Math.Sqrt(a[i]), Show.SameF64, i => Abc(a, b, c, i), Show.F64);
-        check.Each("rcp.rn.f64", d[15], i => 1.0 / a[i], Show.SameF64, i => Abc(a, b, c, i), Show.F64);
         check.AssertNone();
     }
 

@@ -170,8 +170,8 @@ public sealed class IntegerArithmeticTests
         Expect(0, "add.s64", (x, y, _) => unchecked(x + y));
         Expect(1, "sub.u64", (x, y, _) => unchecked(x - y));
         Expect(2, "mul.lo.s64", (x, y, _) => unchecked(x * y));
-        Expect(3, "mul.hi.u64", (x, y, _) => Math.BigMul(x, y, out _));
-        Expect(4, "mul.hi.s64", (x, y, _) => (ulong)Math.BigMul((long)x, (long)y, out _));
+        Expect(3, "mul.hi.u64", (x, y, _) => Math.BigMul(x, y, out ulong _));
+        Expect(4, "mul.hi.s64", (x, y, _) => (ulong)Math.BigMul((long)x, (long)y, out long _));
         Expect(5, "mad.lo.u64", (x, y, z) => unchecked((x * y) + z));
         Expect(6, "min.s64", (x, y, _) => (ulong)Math.Min((long)x, (long)y));
         Expect(7, "max.u64", (x, y, _) => Math.Max(x, y));

@@ -142,7 +142,7 @@ public sealed class IntegerBitTests
     {
         var random = new Random(207);
         ulong[] a = [.. Inputs.EdgeLongs, .. Inputs.Many(400, () => Inputs.Long(random))];
-        ulong[] b = Inputs.Many(a.Length, () => random.Next(4) == 0 ? Inputs.Long(random) : (ulong)random.Next(0, 80) | ((ulong)Inputs.Word(random) << 32));
+        ulong[] b = Inputs.Many(a.Length, () => random.Next(4) == 0 ? Inputs.Long(random) : (ulong)(uint)random.Next(0, 80) | ((ulong)Inputs.Word(random) << 32));
         ulong[] c = Inputs.Many(a.Length, () => ((ulong)Inputs.Word(random) << 32) | (FieldOperand(random) & 0xFFFF) | ((ulong)(uint)random.Next(0, 80) << 16));
         ulong[][] d = InstructionRunner.RunVariants<ulong, ulong, ulong, ulong>(File, "bits64", 9, a, b, c);
 

@@ -9,16 +9,18 @@ internal sealed class Mismatches
 {
     private const int MaxReported = 15;
     private readonly List<string> _reported = [];
+    private readonly SortedDictionary<string, int> _perInstruction = new(StringComparer.Ordinal);
     private int _count;
     private int _checked;
 
-    /// <summary>Records one comparison; <paramref name="describe"/> is only called for a mismatch.</summary>
-    public void Check(bool matches, Func<string> describe)
+    /// <summary>Records one comparison of <paramref name="instruction"/>; <paramref name="describe"/> is only called for a mismatch.</summary>
+    public void Check(bool matches, string instruction, Func<string> describe)
     {
         _checked++;
         if (matches)
             return;
         _count++;
+        _perInstruction[instruction] = _perInstruction.GetValueOrDefault(instruction) + 1;
         if (_reported.Count < MaxReported)
             _reported.Add(describe());
     }
@@ -30,7 +32,7 @@ internal sealed class Mismatches
         {
             T want = expected(i);
             T got = actual[i];
-            Check(equal(want, got), () => $"{instruction} [{i}] {inputs(i)}: expected {format(want)}, got {format(got)}");
+            Check(equal(want, got), instruction, () => $"{instruction} [{i}] {inputs(i)}: expected {format(want)}, got {format(got)}");
         }
     }
 
@@ -38,7 +40,10 @@ internal sealed class Mismatches
     {
         Assert.True(_checked > 0, "nothing was compared");
         if (_count > 0)
-            Assert.Fail($"{_count} of {_checked} results differ from the model; the first {_reported.Count}:\n  " + string.Join("\n  ", _reported));
+        {
+            string counts = string.Join(", ", _perInstruction.Select(p => $"{p.Key}: {p.Value}"));
+            Assert.Fail($"{_count} of {_checked} results differ from the model ({counts}); the first {_reported.Count}:\n  " + string.Join("\n  ", _reported));
+        }
     }
 }
 
