@@ -23,7 +23,6 @@ internal sealed partial class BlockExecutor
         public ulong[] R = [];
         public uint[] Init = [];
         public int WarpSync;
-        public int BarrierId = -1;
         public readonly int[] TidX = new int[32], TidY = new int[32], TidZ = new int[32];
         public uint Live => Exists & ~Exited;
     }
@@ -33,6 +32,7 @@ internal sealed partial class BlockExecutor
         public int Arrived;
         public int Count; // 0: all non-exited threads
         public int Pc;
+        public uint[] Waiting; // per warp: the lanes blocked at this barrier
     }
 
     // Race-detection shadow of one shared byte.
@@ -106,6 +106,7 @@ internal sealed partial class BlockExecutor
             }
             _warps[w] = warp;
         }
+        for (int i = 0; i < _barriers.Length; i++) _barriers[i].Waiting = new uint[warps];
     }
 
     public void Run(Dim3 blockIdx)
@@ -113,7 +114,12 @@ internal sealed partial class BlockExecutor
         _blockIdx = blockIdx;
         _epoch = 1;
         _exitedThreads = 0;
-        Array.Clear(_barriers);
+        for (int i = 0; i < _barriers.Length; i++)
+        {
+            _barriers[i].Arrived = 0;
+            _barriers[i].Count = 0;
+            Array.Clear(_barriers[i].Waiting);
+        }
         Array.Clear(_shadow, 0, _sharedTouched);
         _sharedTouched = 0;
         Array.Clear(_localInit);
@@ -124,7 +130,6 @@ internal sealed partial class BlockExecutor
             w.Diverged = false;
             w.Pc = 0;
             w.WarpSync = 1;
-            w.BarrierId = -1;
             Array.Clear(w.Init);
         }
         while (true)
@@ -240,15 +245,24 @@ internal sealed partial class BlockExecutor
 
     // ---- barriers --------------------------------------------------------------------------------------------
 
+    void EnsureDiverged(Warp w)
+    {
+        if (w.Diverged) return;
+        for (uint m = w.Live; m != 0; m &= m - 1) w.Pcs[BitOperations.TrailingZeroCount(m)] = w.Pc;
+        w.Diverged = true;
+    }
+
     void ExecuteBarrier(Warp w, Instruction ins, int pc, uint group, uint exec)
     {
-        if (exec != w.Live)
+        if (ins.Aligned && exec != w.Live)
         {
             uint missing = w.Live & ~exec;
             throw Fault(PtxFaultKind.DivergentBarrier, ins, w, BitOperations.TrailingZeroCount(exec == 0 ? group : exec),
                 $"{(ins.Barrier == BarrierMode.Arrive ? "bar.arrive" : "bar.sync")} is executed by lanes {Lanes(exec)} of warp {w.Index} while its lanes {Lanes(missing)} " +
-                "(not exited) are elsewhere or predicated off: every non-exited thread of a warp must execute the same barrier together");
+                "(not exited) are elsewhere or predicated off: every non-exited thread of a warp must execute an .aligned barrier together " +
+                "(barrier.sync without .aligned allows divergence)");
         }
+        if (exec == 0) { Advance(w, group, pc); return; }
         int lane0 = BitOperations.TrailingZeroCount(exec);
         int id = (int)Src(w, ins.Operands[0], lane0);
         int count = ins.Operands.Length > 1 ? (int)Src(w, ins.Operands[1], lane0) : 0;
@@ -267,11 +281,12 @@ internal sealed partial class BlockExecutor
         if (b.Arrived == 0) b.Pc = pc;
         b.Count = count;
         b.Arrived += BitOperations.PopCount(exec);
+        if (exec != group || group != w.Live) EnsureDiverged(w);
         Advance(w, group, pc);
         if (ins.Barrier == BarrierMode.Sync)
         {
-            w.Blocked = exec;
-            w.BarrierId = id;
+            w.Blocked |= exec;
+            b.Waiting[w.Index] |= exec;
         }
         TryCompleteBarriers();
     }
@@ -286,11 +301,10 @@ internal sealed partial class BlockExecutor
             int expected = b.Count != 0 ? b.Count : _threads - _exitedThreads;
             if (b.Arrived < expected) continue;
             foreach (var w in _warps)
-                if (w.BarrierId == id && w.Blocked != 0)
-                {
-                    w.Blocked = 0;
-                    w.BarrierId = -1;
-                }
+            {
+                w.Blocked &= ~b.Waiting[w.Index];
+                b.Waiting[w.Index] = 0;
+            }
             b.Arrived = 0;
             b.Count = 0;
             _epoch++;
@@ -302,13 +316,22 @@ internal sealed partial class BlockExecutor
 
     void ThrowDeadlock()
     {
-        var waiting = _warps.Where(w => w.Blocked != 0).ToList();
-        var first = waiting.Count > 0 ? waiting[0] : _warps[0];
-        var parts = waiting.Select(w => $"warp {w.Index} at bar {w.BarrierId} (line {_code[_barriers[w.BarrierId].Pc].Line})");
+        var parts = new List<string>();
+        Warp? first = null;
+        int firstBarrier = 0;
+        for (int id = 0; id < _barriers.Length; id++)
+            foreach (var w in _warps)
+            {
+                uint waiting = _barriers[id].Waiting[w.Index];
+                if (waiting == 0) continue;
+                if (first is null) { first = w; firstBarrier = id; }
+                parts.Add($"warp {w.Index} lanes {Lanes(waiting)} wait at barrier {id} (line {_code[_barriers[id].Pc].Line})");
+            }
         var arrived = string.Join(", ", _barriers.Select((b, i) => (b, i)).Where(x => x.b.Arrived > 0)
             .Select(x => $"barrier {x.i}: {x.b.Arrived} of {(x.b.Count != 0 ? x.b.Count : _threads - _exitedThreads)} threads arrived"));
-        int bid = first.BarrierId >= 0 ? first.BarrierId : 0;
-        throw Fault(PtxFaultKind.BarrierDeadlock, _code[_barriers[bid].Pc], first, BitOperations.TrailingZeroCount(first.Blocked | first.Exists),
+        first ??= _warps[0];
+        throw Fault(PtxFaultKind.BarrierDeadlock, _code[_barriers[firstBarrier].Pc], first,
+            BitOperations.TrailingZeroCount(_barriers[firstBarrier].Waiting[first.Index] | (first.Blocked == 0 ? first.Exists : 0)),
             $"no thread can proceed: {string.Join("; ", parts)}; {arrived}; {_exitedThreads} of {_threads} threads exited");
     }
 

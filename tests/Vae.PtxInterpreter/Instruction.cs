@@ -80,6 +80,8 @@ public sealed class Instruction
     public PtxType Type2;
     public Rounding Rounding;
     public bool Ftz, Sat, Approx, Uni, ToGeneric, NaNPropagating, ShiftAmount;
+    /// <summary>An .aligned barrier (bar.sync, barrier.sync.aligned): the whole warp must execute it together.</summary>
+    public bool Aligned;
     public MulMode Mul;
     public CompareOp Compare;
     public BoolOp Bool;

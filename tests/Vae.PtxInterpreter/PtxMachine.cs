@@ -162,7 +162,9 @@ public sealed class PtxMachine
         for (int i = 0; i < module.Symbols.Count; i++)
         {
             var s = module.Symbols[i];
-            if (s.Space == StateSpace.Shared) values[i] = s.IsExternShared ? (ulong)AlignUp(kernel.StaticSharedBytes, Math.Max(s.Align, 1)) : (ulong)s.Offset;
+            if (s.Space == StateSpace.Shared)
+                values[i] = s.IsExternShared ? (ulong)AlignUp(kernel.StaticSharedBytes, Math.Max(s.Align, 1))
+                    : kernel.SharedOffsets.TryGetValue(i, out long offset) ? (ulong)offset : 0;
             else if (s.Space is StateSpace.Local or StateSpace.Param) values[i] = (ulong)s.Offset;
         }
         _ = dynamicOffset;

@@ -14,7 +14,7 @@ public sealed class PtxSymbol
     public bool IsExternShared { get; init; }
     /// <summary>Initial contents of a .global/.const variable (zeros when it has no initialiser).</summary>
     public byte[]? Initializer { get; init; }
-    /// <summary>Offset inside the kernel's .param buffer, .shared window or .local frame; set by the parser.</summary>
+    /// <summary>Offset inside the kernel's .param buffer or .local frame; set by the parser (shared: see PtxKernel.SharedOffsets).</summary>
     public long Offset { get; internal set; }
     /// <summary>The kernel that declares it, or null for a module-level variable.</summary>
     public string? Kernel { get; init; }
@@ -50,6 +50,8 @@ public sealed class PtxKernel
     public required int ParameterBytes { get; init; }
     /// <summary>Shared and local symbols visible to the kernel, by symbol index.</summary>
     public required int[] SharedSymbols { get; init; }
+    /// <summary>Offset of each referenced static .shared variable (by symbol index) in this kernel's shared memory.</summary>
+    public required IReadOnlyDictionary<int, long> SharedOffsets { get; init; }
     public required PtxModule Module { get; init; }
     public int Line { get; init; }
 

@@ -12,16 +12,12 @@ internal sealed class PtxParser
     int _pos;
     readonly PtxModule _module;
     readonly Dictionary<string, int> _moduleSymbols = new(StringComparer.Ordinal);
-    long _moduleSharedBytes;
-    int _moduleSharedAlign = 1;
 
     // Per-kernel state.
     List<Dictionary<string, int>> _regScopes = [];
     Dictionary<string, int> _kernelSymbols = new(StringComparer.Ordinal);
     List<string> _regNames = [];
     List<PtxType> _regTypes = [];
-    long _sharedBytes;
-    int _sharedAlign;
     int _dynamicAlign;
     long _localBytes;
     string _kernelName = "";
@@ -190,23 +186,8 @@ internal sealed class PtxParser
             Initializer = space is StateSpace.Global or StateSpace.Const ? (init ?? new byte[size]) : null,
             Kernel = moduleLevel ? null : _kernelName,
         };
-        if (space == StateSpace.Shared && !symbol.IsExternShared)
-        {
-            if (moduleLevel)
-            {
-                _moduleSharedBytes = AlignUp(_moduleSharedBytes, align);
-                symbol.Offset = _moduleSharedBytes;
-                _moduleSharedBytes += size;
-                _moduleSharedAlign = Math.Max(_moduleSharedAlign, align);
-            }
-            else
-            {
-                _sharedBytes = AlignUp(_sharedBytes, align);
-                symbol.Offset = _sharedBytes;
-                _sharedBytes += size;
-            }
-        }
-        else if (symbol.IsExternShared && !moduleLevel)
+        // Static .shared variables are laid out per kernel at the end of its .entry (only those it references).
+        if (symbol.IsExternShared && !moduleLevel)
         {
             _dynamicAlign = Math.Max(_dynamicAlign, align);
         }
@@ -235,8 +216,6 @@ internal sealed class PtxParser
         _kernelSymbols = new Dictionary<string, int>(StringComparer.Ordinal);
         _regNames = [];
         _regTypes = [];
-        _sharedBytes = _moduleSharedBytes;
-        _sharedAlign = _moduleSharedAlign;
         _dynamicAlign = 16;
         _localBytes = 0;
         foreach (var (name, idx) in _moduleSymbols)
@@ -309,13 +288,28 @@ internal sealed class PtxParser
             op.Target = target;
         }
         var masks = _regTypes.Select(t => t == PtxType.Pred ? 1UL : t.Mask()).ToArray();
-        var sharedSymbols = _moduleSymbols.Values.Concat(_kernelSymbols.Values)
-            .Where(i => _module._symbols[i].Space == StateSpace.Shared).ToArray();
+        // Static shared layout: the referenced .shared variables (module-level first, then the kernel's), in order.
+        var referenced = new HashSet<int>();
+        foreach (var ins in code)
+            foreach (var op in ins.Operands)
+                if (op.Symbol >= 0) referenced.Add(op.Symbol);
+        var sharedSymbols = _moduleSymbols.Values.Concat(_kernelSymbols.Values).Distinct().Order()
+            .Where(i => _module._symbols[i].Space == StateSpace.Shared && referenced.Contains(i)).ToArray();
+        var sharedOffsets = new Dictionary<int, long>();
+        long sharedBytes = 0;
+        foreach (int i in sharedSymbols)
+        {
+            var sym = _module._symbols[i];
+            if (sym.IsExternShared) continue;
+            sharedBytes = AlignUp(sharedBytes, sym.Align);
+            sharedOffsets[i] = sharedBytes;
+            sharedBytes += sym.SizeBytes;
+        }
         _module._kernels.Add(new PtxKernel
         {
             Name = _kernelName, Parameters = parameters, Code = [.. code], RegisterCount = _regNames.Count,
             RegisterNames = [.. _regNames], RegisterMasks = masks, RegisterTypes = [.. _regTypes],
-            StaticSharedBytes = (int)_sharedBytes, DynamicSharedAlign = _dynamicAlign, LocalBytes = (int)_localBytes,
+            StaticSharedBytes = (int)sharedBytes, SharedOffsets = sharedOffsets, DynamicSharedAlign = _dynamicAlign, LocalBytes = (int)_localBytes,
             ParameterBytes = paramBytes, SharedSymbols = sharedSymbols, Module = _module, Line = entryTok.Line,
         });
     }
@@ -719,6 +713,7 @@ internal sealed class PtxParser
             case "barrier":
                 if (parts.Length > 1 && parts[1] == "warp") { ins.Op = Opcode.BarWarpSync; modStart = 2; }
                 else ins.Op = Opcode.Bar;
+                ins.Aligned = name == "bar" || parts.Contains("aligned"); // bar{.cta}.sync is barrier.sync.aligned
                 break;
             case "membar": case "fence": ins.Op = Opcode.Membar; break;
             case "shfl": ins.Op = Opcode.Shfl; break;
@@ -756,7 +751,7 @@ internal sealed class PtxParser
                 case "sat": ins.Sat = true; continue;
                 case "approx": ins.Approx = true; continue;
                 case "full": ins.Approx = true; continue;
-                case "uni": ins.Uni = true; continue;
+                case "uni" when ins.Op != Opcode.Vote: ins.Uni = true; continue;
                 case "NaN": ins.NaNPropagating = true; continue;
                 case "shiftamt": ins.ShiftAmount = true; continue;
                 case "noftz": continue;
