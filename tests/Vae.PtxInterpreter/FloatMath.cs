@@ -96,11 +96,11 @@ internal static class FloatMath
         double s = (double)a + b;
         if (!Directed(r)) return (float)s;
         var (hi, lo) = TwoSum(a, b);
-        return (float)ZeroSign(RoundToFloat(hi, lo, r), a, b, r);
+        return hi == 0 && lo == 0 ? (float)ZeroSign(0, a, b, r) : RoundToFloat(hi, lo, r);
     }
 
-    /// <summary>IEEE's sign of an exactly zero sum x + y: the operands' sign when both are zeros of one sign, else +0,
-    /// except -0 when rounding toward minus infinity.</summary>
+    /// <summary>IEEE's sign of an EXACTLY zero sum x + y: the operands' sign when both are zeros of one sign, else +0,
+    /// except -0 when rounding toward minus infinity. (A nonzero sum that rounds to zero keeps its own sign.)</summary>
     public static double ZeroSign(double result, double x, double y, Rounding r)
     {
         if (result != 0) return result;
@@ -114,7 +114,7 @@ internal static class FloatMath
     {
         double p = (double)a * b; // exact
         var (hi, lo) = TwoSum(p, c); // exact as hi + lo
-        return (float)ZeroSign(RoundToFloat(hi, lo, r), p, c, r);
+        return hi == 0 && lo == 0 ? (float)ZeroSign(0, p, c, r) : RoundToFloat(hi, lo, r);
     }
 
     public static float Div(float a, float b, Rounding r)
@@ -141,7 +141,7 @@ internal static class FloatMath
         var (mb, eb) = Decompose(b);
         int e = Math.Min(ea, eb);
         var sum = (ma << (ea - e)) + (mb << (eb - e));
-        return ZeroSign(RoundExact(sum, e, r), a, b, r);
+        return sum.IsZero ? ZeroSign(0, a, b, r) : RoundExact(sum, e, r);
     }
 
     public static double Mul(double a, double b, Rounding r)
@@ -164,7 +164,7 @@ internal static class FloatMath
         int ep = ea + eb, e = Math.Min(ep, ec);
         var sum = (product << (ep - e)) + (mc << (ec - e));
         double productSign = double.IsNegative(a) != double.IsNegative(b) ? -0.0 : 0.0;
-        return ZeroSign(RoundExact(sum, e, r), product.IsZero ? productSign : (double)product.Sign, c, r);
+        return sum.IsZero ? ZeroSign(0, product.IsZero ? productSign : product.Sign, c, r) : RoundExact(sum, e, r);
     }
 
     /// <summary>A finite double as an exact integer times a power of two.</summary>
