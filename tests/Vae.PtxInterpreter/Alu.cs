@@ -113,7 +113,7 @@ internal static class Alu
         if (ins.Type == PtxType.F32)
             return Out32(ins, FloatMath.Fma(In32(ins, a), In32(ins, b), In32(ins, c), ins.Rounding));
         if (ins.Type == PtxType.F64)
-            return Out64(ins, Math.FusedMultiplyAdd(FloatMath.D(a), FloatMath.D(b), FloatMath.D(c)));
+            return Out64(ins, FloatMath.Fma(FloatMath.D(a), FloatMath.D(b), FloatMath.D(c), ins.Rounding));
         throw Unsupported(ins);
     }
 
@@ -144,7 +144,7 @@ internal static class Alu
             if (ins.Ftz) x = FloatMath.FlushSubnormal(x);
             return ins.Op switch
             {
-                Opcode.Abs => a & 0x7fffffffffffffffUL,
+                Opcode.Abs => double.IsNaN(x) ? a : a & 0x7fffffffffffffffUL, // abs.f64 passes NaN through
                 Opcode.Neg => a ^ 0x8000000000000000UL,
                 Opcode.Rcp => Out64(ins, FloatMath.Div(1.0, x, ins.Approx ? Rounding.Rn : ins.Rounding)),
                 Opcode.Sqrt => Out64(ins, FloatMath.Sqrt(x, ins.Approx ? Rounding.Rn : ins.Rounding)),
@@ -165,7 +165,7 @@ internal static class Alu
             TestpOp.Infinite => double.IsInfinity(x),
             TestpOp.Number => !double.IsNaN(x),
             TestpOp.NotANumber => double.IsNaN(x),
-            TestpOp.Normal => double.IsFinite(x) && x != 0 && !subnormal,
+            TestpOp.Normal => double.IsFinite(x) && !subnormal, // zeros count as normal
             TestpOp.Subnormal => subnormal,
             _ => false,
         };
@@ -382,7 +382,7 @@ internal static class Alu
                     default:
                         {
                             double h = ins.Sat ? FloatMath.Saturate(v) : v;
-                            return BitConverter.HalfToUInt16Bits(from == PtxType.F32 ? (Half)(float)h : (Half)h);
+                            return BitConverter.HalfToUInt16Bits((Half)RoundToHalf(h, rnd));
                         }
                 }
             }
@@ -420,6 +420,17 @@ internal static class Alu
             if (value < min) value = min;
         }
         return (ulong)(UInt128)(value & (Int128)(UInt128)ulong.MaxValue) & dst.Mask();
+    }
+
+    /// <summary>Rounds a double to the nearest representable half under a rounding mode; the result is exact in double.</summary>
+    static double RoundToHalf(double v, Rounding r)
+    {
+        if (!double.IsFinite(v) || v == 0) return v;
+        long bits = BitConverter.DoubleToInt64Bits(v);
+        int exp = (int)((bits >> 52) & 0x7ff);
+        long m = (exp == 0 ? bits & 0xfffffffffffffL : (bits & 0xfffffffffffffL) | (1L << 52));
+        var mm = new System.Numerics.BigInteger(bits < 0 ? -m : m);
+        return FloatMath.RoundExact(mm, exp == 0 ? -1074 : exp - 1075, r is Rounding.Default ? Rounding.Rn : r, precision: 11, minLsbExponent: -24, maxExponent: 15);
     }
 
     public static InvalidOperationException Unsupported(Instruction ins) =>

@@ -216,7 +216,8 @@ internal sealed partial class BlockExecutor
                 for (uint m = exec; m != 0; m &= m - 1)
                 {
                     int l = BitOperations.TrailingZeroCount(m);
-                    Dst(w, ops[0], l, Alu.Convert(ins, Src(w, ops[1], l)));
+                    // The result is extended to the register's width by the destination type (cvt.s8.u32 sign-extends).
+                    Dst(w, ops[0], l, ins.Type.Extend(Alu.Convert(ins, Src(w, ops[1], l))));
                 }
                 break;
             case Opcode.Cvta:

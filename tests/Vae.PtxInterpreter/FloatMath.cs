@@ -96,7 +96,16 @@ internal static class FloatMath
         double s = (double)a + b;
         if (!Directed(r)) return (float)s;
         var (hi, lo) = TwoSum(a, b);
-        return RoundToFloat(hi, lo, r);
+        return hi == 0 && lo == 0 ? (float)ZeroSign(0, a, b, r) : RoundToFloat(hi, lo, r);
+    }
+
+    /// <summary>IEEE's sign of an EXACTLY zero sum x + y: the operands' sign when both are zeros of one sign, else +0,
+    /// except -0 when rounding toward minus infinity. (A nonzero sum that rounds to zero keeps its own sign.)</summary>
+    public static double ZeroSign(double result, double x, double y, Rounding r)
+    {
+        if (result != 0) return result;
+        if (x == 0 && y == 0 && double.IsNegative(x) == double.IsNegative(y)) return x;
+        return r is Rounding.Rm ? -0.0 : 0.0;
     }
 
     public static float Mul(float a, float b, Rounding r) => RoundToFloat((double)a * b, 0, r); // exact product
@@ -105,7 +114,7 @@ internal static class FloatMath
     {
         double p = (double)a * b; // exact
         var (hi, lo) = TwoSum(p, c); // exact as hi + lo
-        return RoundToFloat(hi, lo, r);
+        return hi == 0 && lo == 0 ? (float)ZeroSign(0, p, c, r) : RoundToFloat(hi, lo, r);
     }
 
     public static float Div(float a, float b, Rounding r)
@@ -126,14 +135,84 @@ internal static class FloatMath
 
     public static double Add(double a, double b, Rounding r)
     {
-        var (s, e) = TwoSum(a, b);
-        return Directed(r) ? RoundDirected(s, e, r) : s;
+        if (!Directed(r)) return a + b;
+        if (!double.IsFinite(a) || !double.IsFinite(b)) return a + b;
+        var (ma, ea) = Decompose(a);
+        var (mb, eb) = Decompose(b);
+        int e = Math.Min(ea, eb);
+        var sum = (ma << (ea - e)) + (mb << (eb - e));
+        return sum.IsZero ? ZeroSign(0, a, b, r) : RoundExact(sum, e, r);
     }
 
     public static double Mul(double a, double b, Rounding r)
     {
-        double p = a * b;
-        return Directed(r) ? RoundDirected(p, Math.FusedMultiplyAdd(a, b, -p), r) : p;
+        if (!Directed(r) || !double.IsFinite(a) || !double.IsFinite(b)) return a * b;
+        var (ma, ea) = Decompose(a);
+        var (mb, eb) = Decompose(b);
+        var product = ma * mb;
+        if (product.IsZero) return double.IsNegative(a) != double.IsNegative(b) ? -0.0 : 0.0;
+        return RoundExact(product, ea + eb, r);
+    }
+
+    public static double Fma(double a, double b, double c, Rounding r)
+    {
+        if (!Directed(r) || !double.IsFinite(a) || !double.IsFinite(b) || !double.IsFinite(c)) return Math.FusedMultiplyAdd(a, b, c);
+        var (ma, ea) = Decompose(a);
+        var (mb, eb) = Decompose(b);
+        var (mc, ec) = Decompose(c);
+        var product = ma * mb;
+        int ep = ea + eb, e = Math.Min(ep, ec);
+        var sum = (product << (ep - e)) + (mc << (ec - e));
+        double productSign = double.IsNegative(a) != double.IsNegative(b) ? -0.0 : 0.0;
+        return sum.IsZero ? ZeroSign(0, product.IsZero ? productSign : product.Sign, c, r) : RoundExact(sum, e, r);
+    }
+
+    /// <summary>A finite double as an exact integer times a power of two.</summary>
+    static (System.Numerics.BigInteger m, int e) Decompose(double d)
+    {
+        long bits = BitConverter.DoubleToInt64Bits(d);
+        int exp = (int)((bits >> 52) & 0x7ff);
+        long frac = bits & 0xfffffffffffffL;
+        long m = exp == 0 ? frac : frac | (1L << 52);
+        int e = exp == 0 ? -1074 : exp - 1075;
+        return (bits < 0 ? -m : m, e);
+    }
+
+    /// <summary>Rounds the exact value m * 2^e to a binary format with <paramref name="precision"/> significand bits,
+    /// smallest exponent <paramref name="minLsbExponent"/> (subnormal step) and largest finite value below
+    /// 2^(maxExponent+1), under a rounding mode. Returns it as a double (exact for double, half and float).</summary>
+    public static double RoundExact(System.Numerics.BigInteger m, int e, Rounding r, int precision = 53, int minLsbExponent = -1074, int maxExponent = 1023)
+    {
+        if (m.IsZero) return 0.0;
+        bool negative = m.Sign < 0;
+        var a = System.Numerics.BigInteger.Abs(m);
+        int msb = e + (int)a.GetBitLength() - 1;
+        int lsb = Math.Max(msb - (precision - 1), minLsbExponent);
+        int shift = lsb - e;
+        System.Numerics.BigInteger q;
+        if (shift <= 0) q = a << -shift;
+        else
+        {
+            q = a >> shift;
+            var rem = a - (q << shift);
+            var half = System.Numerics.BigInteger.One << (shift - 1);
+            bool up = r switch
+            {
+                Rounding.Rz => false,
+                Rounding.Rp => !negative && !rem.IsZero,
+                Rounding.Rm => negative && !rem.IsZero,
+                _ => rem > half || (rem == half && !q.IsEven),
+            };
+            if (up) q += 1;
+        }
+        double maxFinite = Math.ScaleB((double)((System.Numerics.BigInteger.One << precision) - 1), maxExponent - (precision - 1));
+        double v = Math.ScaleB((double)q, lsb);
+        if (v > maxFinite)
+        {
+            bool toInfinity = r switch { Rounding.Rz => false, Rounding.Rp => !negative, Rounding.Rm => negative, _ => true };
+            v = toInfinity ? double.PositiveInfinity : maxFinite;
+        }
+        return negative ? -v : v;
     }
 
     public static double Div(double a, double b, Rounding r)

@@ -815,10 +815,7 @@ internal sealed class PtxParser
         if (ins.Op == Opcode.Mad && ins.Type.IsFloat()) ins.Op = Opcode.Fma;
         if (ins.Type == PtxType.F16 && ins.Op is not (Opcode.Ld or Opcode.St or Opcode.Mov or Opcode.Cvt))
             throw Error(opTok, $"{opTok.Text}: half-precision arithmetic is not supported by the interpreter (convert to .f32)");
-        if (ins.Op == Opcode.Cvt && ins.Type == PtxType.F16 && ins.Rounding is not (Rounding.Rn or Rounding.Default))
-            throw Error(opTok, $"{opTok.Text}: conversion to .f16 is supported with .rn only");
-        if (ins.Op is Opcode.Fma && ins.Type == PtxType.F64 && ins.Rounding is Rounding.Rz or Rounding.Rm or Rounding.Rp)
-            throw Error(opTok, "fma.f64 with directed rounding is not supported by the interpreter");
+
 
         // Operand counts and destinations.
         int expected = ins.Op switch
