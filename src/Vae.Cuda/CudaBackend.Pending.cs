@@ -4,20 +4,6 @@ namespace Vae.Cuda;
 
 public sealed partial class CudaBackend
 {
-    // ---- Elementwise (pending)
-    public void BiasAdd(DeviceSpan<float> x, DeviceSpan<float> bias, int rows, int cols) => throw new NotImplementedException("BiasAdd");
-    public void BiasGradient(DeviceSpan<float> dy, DeviceSpan<float> dBias, int rows, int cols) => throw new NotImplementedException("BiasGradient");
-    public void Copy(DeviceSpan<float> source, DeviceSpan<float> destination) => throw new NotImplementedException("Copy");
-    public void Fill(DeviceSpan<float> x, float value) => throw new NotImplementedException("Fill");
-    public void Scale(DeviceSpan<float> x, float alpha) => throw new NotImplementedException("Scale");
-    public void Axpy(float alpha, DeviceSpan<float> x, DeviceSpan<float> y) => throw new NotImplementedException("Axpy");
-    public void Concat(DeviceSpan<float> a, DeviceSpan<float> b, DeviceSpan<float> output, int rows, int colsA, int colsB) => throw new NotImplementedException("Concat");
-    public void Split(DeviceSpan<float> input, DeviceSpan<float> a, DeviceSpan<float> b, int rows, int colsA, int colsB) => throw new NotImplementedException("Split");
-    public void Sum(DeviceSpan<float> x, DeviceSpan<float> result) => throw new NotImplementedException("Sum");
-    public void ActivationForward(Activation f, DeviceSpan<float> x, DeviceSpan<float> y, float slope) => throw new NotImplementedException("ActivationForward");
-    public void ActivationBackward(Activation f, DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> dy, DeviceSpan<float> dx, float slope) => throw new NotImplementedException("ActivationBackward");
-    // ---- end Elementwise
-
     // ---- Sampling/Indexing/Optimizer (pending)
     public void ReparameterizeForward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> z, float minLogVar, float maxLogVar) => throw new NotImplementedException("ReparameterizeForward");
     public void ReparameterizeBackward(DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> dz, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar, float minLogVar, float maxLogVar) => throw new NotImplementedException("ReparameterizeBackward");
