@@ -122,6 +122,7 @@ public sealed unsafe partial class CudaBackend : IComputeBackend
     {
         if (_disposed) return;
         _disposed = true;
+        _reductionScratch?.Dispose();
         NativeMemory.AlignedFree(_slots);
         NativeMemory.Free(_slotPointers);
         if (_ownsDevice) _device.Dispose();
