@@ -34,9 +34,6 @@ public sealed partial class CudaBackend
     // ---- end Losses
 
     // ---- Sampling/Indexing/Optimizer (pending)
-    public void ReparameterizeForward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> z, float minLogVar, float maxLogVar) => throw new NotImplementedException("ReparameterizeForward");
-    public void ReparameterizeBackward(DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> dz, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar, float minLogVar, float maxLogVar) => throw new NotImplementedException("ReparameterizeBackward");
-    public void RandomNormal(DeviceSpan<float> output, ulong seed, ulong offset) => throw new NotImplementedException("RandomNormal");
     public void GatherRows(DeviceSpan<float> table, DeviceSpan<int> indices, DeviceSpan<float> output, int tableRows, int count, int cols) => throw new NotImplementedException("GatherRows");
     public void ScatterAddRows(DeviceSpan<float> dOutput, DeviceSpan<int> indices, DeviceSpan<float> dTable, int tableRows, int count, int cols) => throw new NotImplementedException("ScatterAddRows");
     public void NearestCode(DeviceSpan<float> x, DeviceSpan<float> codebook, DeviceSpan<int> indices, DeviceSpan<float> distances, int rows, int codes, int cols) => throw new NotImplementedException("NearestCode");
