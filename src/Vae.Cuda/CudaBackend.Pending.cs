@@ -32,14 +32,4 @@ public sealed partial class CudaBackend
     public void KlGaussianForward(DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols) => throw new NotImplementedException("KlGaussianForward");
     public void KlGaussianBackward(DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP, DeviceSpan<float> dMuQ, DeviceSpan<float> dLogVarQ, DeviceSpan<float> dMuP, DeviceSpan<float> dLogVarP, int rows, int cols, float scale) => throw new NotImplementedException("KlGaussianBackward");
     // ---- end Losses
-
-    // ---- Sampling/Indexing/Optimizer (pending)
-    public void GatherRows(DeviceSpan<float> table, DeviceSpan<int> indices, DeviceSpan<float> output, int tableRows, int count, int cols) => throw new NotImplementedException("GatherRows");
-    public void ScatterAddRows(DeviceSpan<float> dOutput, DeviceSpan<int> indices, DeviceSpan<float> dTable, int tableRows, int count, int cols) => throw new NotImplementedException("ScatterAddRows");
-    public void NearestCode(DeviceSpan<float> x, DeviceSpan<float> codebook, DeviceSpan<int> indices, DeviceSpan<float> distances, int rows, int codes, int cols) => throw new NotImplementedException("NearestCode");
-    public void AdamStep(DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v, AdamSettings settings, int step) => throw new NotImplementedException("AdamStep");
-    public void GlobalNorm(DeviceSpan<float> x, DeviceSpan<float> result) => throw new NotImplementedException("GlobalNorm");
-    public void ClipByNorm(DeviceSpan<float> x, DeviceSpan<float> norm, float maxNorm) => throw new NotImplementedException("ClipByNorm");
-    public void AllFinite(DeviceSpan<float> x, DeviceSpan<int> result) => throw new NotImplementedException("AllFinite");
-    // ---- end Sampling/Indexing/Optimizer
 }
