@@ -14,7 +14,7 @@ internal sealed partial class KernelLibrary
         foreach (var (file, text) in Sources())
         {
             nint module = device.LoadModule(text, file);
-            foreach (Match m in EntryName().Matches(text))
+            foreach (Match m in EntryName().Matches(Comments().Replace(text, " ")))
             {
                 string name = m.Groups[1].Value;
                 if (!_functions.TryAdd(name, device.GetFunction(module, name)))
@@ -43,4 +43,7 @@ internal sealed partial class KernelLibrary
 
     [GeneratedRegex(@"\.entry\s+([A-Za-z_$][A-Za-z0-9_$]*)")]
     private static partial Regex EntryName();
+
+    [GeneratedRegex(@"//[^\n]*|/\*.*?\*/", RegexOptions.Singleline)]
+    private static partial Regex Comments();
 }
