@@ -13,6 +13,7 @@ commands:
   interpolate  decode the line between two test images' latent means
   bench train  median training-step time, GFLOP/s against the FMA peak, bytes allocated per step
   bench gemm   GEMM throughput at the VAE's shapes against the measured FMA peak
+  gradcheck    gradients against finite differences, and the CUDA backend against the CPU one (--backend all)
   info         the backends this machine has (CPU features; GPU name, compute capability, memory, driver, cuBLAS)
   help         this text
 
@@ -35,6 +36,7 @@ try
         "reconstruct" => PictureCommands.Reconstruct(cli),
         "interpolate" => PictureCommands.Interpolate(cli),
         "info" => InfoCommand.Run(cli),
+        "gradcheck" => GradCheckCommand.Run(cli),
         _ => throw new UsageException($"Unknown command '{string.Join(' ', words)}'."),
     };
     return code;
