@@ -13,9 +13,11 @@ commands:
   interpolate  decode the line between two test images' latent means
   bench train  median training-step time, GFLOP/s against the FMA peak, bytes allocated per step
   bench gemm   GEMM throughput at the VAE's shapes against the measured FMA peak
+  gradcheck    gradients against finite differences, and the CUDA backend against the CPU one (--backend all)
+  info         the backends this machine has (CPU features; GPU name, compute capability, memory, driver, cuBLAS)
   help         this text
 
-Run 'vae <command> --help' for a command's options. (latent, anomaly and gradcheck arrive with issues 5-7.)
+Run 'vae <command> --help' for a command's options.
 """;
 
 try
@@ -33,6 +35,8 @@ try
         "sample" => PictureCommands.Sample(cli),
         "reconstruct" => PictureCommands.Reconstruct(cli),
         "interpolate" => PictureCommands.Interpolate(cli),
+        "info" => InfoCommand.Run(cli),
+        "gradcheck" => GradCheckCommand.Run(cli),
         _ => throw new UsageException($"Unknown command '{string.Join(' ', words)}'."),
     };
     return code;
@@ -43,9 +47,10 @@ catch (UsageException e)
     Console.Error.WriteLine("Run 'vae help' for usage.");
     return 2;
 }
-catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or Vae.Training.TrainingDivergedException)
+catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException
+    or Vae.Training.TrainingDivergedException or Vae.Cuda.CudaUnavailableException or Vae.Cuda.CudaException)
 {
-    // Bad input (missing or corrupt files, wrong shapes, diverged training): one clear line, no stack trace.
+    // Bad input (missing or corrupt files, wrong shapes, diverged training, no GPU): one clear line, no stack trace.
     Console.Error.WriteLine($"vae: {e.Message}");
     return 1;
 }

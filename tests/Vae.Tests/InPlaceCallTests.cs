@@ -171,3 +171,9 @@ public sealed class ReferenceBackendInPlaceCallTests : InPlaceCallTests
 {
     protected override IComputeBackend CreateBackend() => new ReferenceBackend();
 }
+
+/// <summary>The CUDA backend's kernels on the PTX interpreter.</summary>
+public sealed class InterpretedCudaBackendInPlaceCallTests : InPlaceCallTests
+{
+    protected override IComputeBackend CreateBackend() => new Vae.Cuda.CudaBackend(new InterpretedCudaDevice());
+}

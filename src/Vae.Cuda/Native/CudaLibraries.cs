@@ -35,11 +35,14 @@ internal static class CudaLibraries
     };
 
     /// <summary>Loads the first candidate that exists (in VAE_CUDA_LIB_DIR first, then the loader's path); zero if none.</summary>
-    public static IntPtr Load(string[] candidates, out string tried)
+    public static IntPtr Load(string[] candidates, out string tried) =>
+        Load(candidates, Environment.GetEnvironmentVariable("VAE_CUDA_LIB_DIR"), out tried);
+
+    /// <summary>As <see cref="Load(string[], out string)"/> with an explicit directory list (path-separator separated).</summary>
+    public static IntPtr Load(string[] candidates, string? directories, out string tried)
     {
         var dirs = new List<string>();
-        var env = Environment.GetEnvironmentVariable("VAE_CUDA_LIB_DIR");
-        if (!string.IsNullOrEmpty(env)) dirs.AddRange(env.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
+        if (!string.IsNullOrEmpty(directories)) dirs.AddRange(directories.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
         var attempts = new List<string>();
         foreach (var c in candidates)
         {

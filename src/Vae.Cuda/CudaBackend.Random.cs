@@ -1,0 +1,18 @@
+// RandomNormal: the standard normal stream of Vae.Random.PhiloxNormal, bit for bit (kernels/sampling.ptx,
+// sampling_random_normal). One thread per Philox block of four normals; the first and last blocks may be partial.
+using Vae.Cuda.Device;
+
+namespace Vae.Cuda;
+
+public sealed partial class CudaBackend
+{
+    public void RandomNormal(DeviceSpan<float> output, ulong seed, ulong offset)
+    {
+        BackendChecks.RandomNormal(this, output, seed, offset);
+        if (output.Length == 0) return;
+        // Blocks from the one holding index offset to the one holding offset + length - 1 (indices modulo 2^64).
+        long threads = ((long)(offset & 3) + output.Length + 3) / 4;
+        Arg(output); Arg(output.Length); Arg(seed); Arg(offset); Arg((int)threads);
+        Launch("sampling_random_normal", Blocks(threads), new LaunchDims(BlockSize));
+    }
+}

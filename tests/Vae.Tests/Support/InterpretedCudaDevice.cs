@@ -1,0 +1,103 @@
+// The CUDA backend's device seam on the PTX interpreter: modules are parsed (and checked) by PtxModule, launches are
+// interpreted by PtxMachine with its fault checks on, and SGEMM (cuBLAS on a GPU) is a column-major CPU GEMM that
+// accumulates in double. So CudaBackend's launchers, argument packing, grid computation and kernels all run in CI.
+using Vae.Cuda.Device;
+using Vae.PtxInterpreter;
+
+namespace Vae.Tests.Support;
+
+public sealed unsafe class InterpretedCudaDevice : ICudaDevice
+{
+    readonly List<PtxModule> _modules = [];
+    readonly List<PtxKernel> _functions = [];
+
+    public PtxMachine Machine { get; } = new();
+
+    /// <summary>Launches interpreted so far (each one a full run of the kernel with fault checks).</summary>
+    public int Launches { get; private set; }
+
+    public string Kind => "ptx-interpreter";
+
+    public nint LoadModule(string ptx, string name)
+    {
+        _modules.Add(PtxModule.Parse(ptx, name));
+        return _modules.Count; // 1-based handles: 0 is never valid
+    }
+
+    public nint GetFunction(nint module, string kernelName)
+    {
+        _functions.Add(_modules[(int)module - 1].GetKernel(kernelName));
+        return _functions.Count;
+    }
+
+    public ulong Allocate(long bytes) => Machine.Allocate(bytes).Address;
+
+    public void Free(ulong pointer) => Machine.Free(new DevicePointer(pointer));
+
+    public void CopyToDevice(ulong destination, ReadOnlySpan<byte> source) => Machine.Write(new DevicePointer(destination), source);
+
+    public void CopyToHost(ulong source, Span<byte> destination) => Machine.Read(new DevicePointer(source), destination);
+
+    public void CopyDeviceToDevice(ulong destination, ulong source, long bytes)
+    {
+        var data = Machine.Read<byte>(new DevicePointer(source), checked((int)bytes));
+        Machine.Write(new DevicePointer(destination), (ReadOnlySpan<byte>)data);
+    }
+
+    public void Memset32(ulong destination, uint value, long count) => Machine.Memset32(new DevicePointer(destination), value, count);
+
+    public void Launch(nint function, LaunchDims grid, LaunchDims block, int sharedBytes, void** kernelParams, int parameterCount)
+    {
+        var kernel = _functions[(int)function - 1];
+        var pointers = new nint[parameterCount];
+        for (int i = 0; i < parameterCount; i++) pointers[i] = (nint)kernelParams[i];
+        Launches++;
+        Machine.Launch(kernel, new Dim3((int)grid.X, (int)grid.Y, (int)grid.Z), new Dim3((int)block.X, (int)block.Y, (int)block.Z),
+            sharedBytes, (ReadOnlySpan<nint>)pointers);
+    }
+
+    public void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ulong a, int lda, ulong b, int ldb, float beta, ulong c, int ldc)
+    {
+        if (m == 0 || n == 0) return;
+        float[] A = k > 0 && alpha != 0 ? ReadMatrix(a, lda, transA ? m : k, transA ? k : m) : [];
+        float[] B = k > 0 && alpha != 0 ? ReadMatrix(b, ldb, transB ? k : n, transB ? n : k) : [];
+        float[] C = beta != 0 ? ReadMatrix(c, ldc, n, m) : new float[(long)ldc * (n - 1) + m];
+        if (beta == 0 && ldc > m) C = ReadMatrixOrZero(c, ldc, n, m);
+        for (int j = 0; j < n; j++)
+            for (int i = 0; i < m; i++)
+            {
+                double sum = 0;
+                if (alpha != 0)
+                    for (int p = 0; p < k; p++)
+                    {
+                        float x = transA ? A[p + (long)i * lda] : A[i + (long)p * lda];
+                        float y = transB ? B[j + (long)p * ldb] : B[p + (long)j * ldb];
+                        sum += (double)x * y;
+                    }
+                long at = i + (long)j * ldc;
+                C[at] = (float)(alpha * sum + (beta == 0 ? 0 : beta * (double)C[at]));
+            }
+        Machine.Write(new DevicePointer(c), (ReadOnlySpan<float>)C);
+    }
+
+    // Column-major matrix with `columns` columns of `rows` used rows each, stored with leading dimension ld.
+    float[] ReadMatrix(ulong pointer, int ld, int columns, int rows) =>
+        Machine.Read<float>(new DevicePointer(pointer), checked((int)((long)ld * (columns - 1) + rows)));
+
+    // Keeps the bytes between columns (ld > rows) as they are; they may be uninitialised, so only used rows are read.
+    float[] ReadMatrixOrZero(ulong pointer, int ld, int columns, int rows)
+    {
+        var result = new float[(long)ld * (columns - 1) + rows];
+        var column = new float[rows];
+        for (int j = 0; j < columns; j++)
+        {
+            Machine.Read(new DevicePointer(pointer + (ulong)((long)j * ld * 4)), column.AsSpan());
+            column.CopyTo(result, (long)j * ld);
+        }
+        return result;
+    }
+
+    public void Synchronize() { }
+
+    public void Dispose() { }
+}
