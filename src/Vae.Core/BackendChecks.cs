@@ -358,6 +358,14 @@ public static class BackendChecks
     /// <summary>output is an owned view; every seed and offset is valid (indices wrap modulo 2^64).</summary>
     public static void RandomNormal(IComputeBackend backend, DeviceSpan<float> output, ulong seed, ulong offset) => Owned(backend, output, nameof(output));
 
+    /// <summary>output owned; offset holds at least one element and is disjoint from output.</summary>
+    public static void RandomNormal(IComputeBackend backend, DeviceSpan<float> output, ulong seed, DeviceSpan<ulong> offset)
+    {
+        Owned(backend, output, nameof(output));
+        Scalar(backend, offset, nameof(offset));
+        Disjoint(offset, 1, output, output.Length, nameof(offset), nameof(output));
+    }
+
     // ---------------------------------------------------------------- indexing
 
     /// <summary>
@@ -428,6 +436,19 @@ public static class BackendChecks
         Disjoint(v, n, gradients, n, nameof(v), nameof(gradients));
         settings.Validate();
         if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), step, $"step = {step}: Adam steps count from 1.");
+    }
+
+    /// <summary>As AdamStep with a host step, and step holds at least one element disjoint from the four buffers.</summary>
+    public static void AdamStep(IComputeBackend backend, DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v,
+        AdamSettings settings, DeviceSpan<int> step)
+    {
+        AdamStep(backend, parameters, gradients, m, v, settings, 1);
+        Scalar(backend, step, nameof(step));
+        int n = parameters.Length;
+        Disjoint(step, 1, parameters, n, nameof(step), nameof(parameters));
+        Disjoint(step, 1, gradients, n, nameof(step), nameof(gradients));
+        Disjoint(step, 1, m, n, nameof(step), nameof(m));
+        Disjoint(step, 1, v, n, nameof(step), nameof(v));
     }
 
     /// <summary>x owned; result holds at least one element and is disjoint from x.</summary>

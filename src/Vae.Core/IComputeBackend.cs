@@ -179,6 +179,13 @@ public interface IComputeBackend : IDisposable
     /// </summary>
     void RandomNormal(DeviceSpan<float> output, ulong seed, ulong offset);
 
+    /// <summary>
+    /// RandomNormal with its offset in device memory, so that a captured step (a CUDA graph) draws new noise on every
+    /// replay: output[i] = normal number (offset[0] + i) of stream seed, then offset[0] += output.Length.
+    /// offset holds at least one element and is disjoint from output.
+    /// </summary>
+    void RandomNormal(DeviceSpan<float> output, ulong seed, DeviceSpan<ulong> offset);
+
     // ---------------------------------------------------------------- indexing
 
     /// <summary>
@@ -209,6 +216,12 @@ public interface IComputeBackend : IDisposable
     /// The four buffers are pairwise disjoint.
     /// </summary>
     void AdamStep(DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v, AdamSettings settings, int step);
+
+    /// <summary>
+    /// AdamStep with its step counter in device memory (for captured steps): step[0] += 1, then the update of AdamStep
+    /// with the new step[0]. step holds at least one element, is disjoint from the four buffers, and starts at &gt;= 0.
+    /// </summary>
+    void AdamStep(DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v, AdamSettings settings, DeviceSpan<int> step);
 
     /// <summary>result[0] = sqrt(sum of x^2), accumulated in double in a fixed order; result disjoint from x.</summary>
     void GlobalNorm(DeviceSpan<float> x, DeviceSpan<float> result);

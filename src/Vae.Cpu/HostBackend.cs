@@ -32,6 +32,26 @@ public abstract unsafe class HostBackend
 
     public void Synchronize() { }
 
+    // The device-counter forms of RandomNormal and AdamStep: on the host the counter is ordinary memory.
+
+    public void RandomNormal(DeviceSpan<float> output, ulong seed, DeviceSpan<ulong> offset)
+    {
+        var self = (IComputeBackend)this;
+        BackendChecks.RandomNormal(self, output, seed, offset);
+        ulong* counter = Ptr(offset);
+        self.RandomNormal(output, seed, *counter);
+        *counter += (ulong)output.Length;
+    }
+
+    public void AdamStep(DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v, AdamSettings settings, DeviceSpan<int> step)
+    {
+        var self = (IComputeBackend)this;
+        BackendChecks.AdamStep(self, parameters, gradients, m, v, settings, step);
+        int* counter = Ptr(step);
+        self.AdamStep(parameters, gradients, m, v, settings, checked(*counter + 1));
+        *counter += 1;
+    }
+
     /// <summary>Pointer to the first element of a validated view.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected static T* Ptr<T>(DeviceSpan<T> view) where T : unmanaged =>

@@ -24,6 +24,25 @@ public sealed partial class CudaBackend
         Arg(parameters); Arg(gradients); Arg(m); Arg(v); Arg(n);
         Arg(settings.Beta1); Arg(settings.Beta2); Arg(1f - settings.Beta1); Arg(1f - settings.Beta2);
         Arg(l2); Arg(decay); Arg(stepSize); Arg(biasCorrection2Sqrt); Arg(settings.Epsilon);
+        Arg(settings.LearningRate); Arg(0UL);
+        Launch("optimizer_adam_step", Blocks(n), new LaunchDims(BlockSize));
+    }
+
+    /// <summary>The device-counter form (graph-capturable): a one-thread kernel increments step[0], then the update kernel
+    /// reads it and computes the bias corrections itself, in double like the host form.</summary>
+    public void AdamStep(DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v, AdamSettings settings, DeviceSpan<int> step)
+    {
+        BackendChecks.AdamStep(this, parameters, gradients, m, v, settings, step);
+        Arg(step);
+        Launch("optimizer_increment_step", new LaunchDims(1), new LaunchDims(32));
+        int n = parameters.Length;
+        if (n == 0) return;
+        float l2 = settings.Decoupled ? 0f : settings.WeightDecay;
+        float decay = settings.Decoupled ? settings.LearningRate * settings.WeightDecay : 0f;
+        Arg(parameters); Arg(gradients); Arg(m); Arg(v); Arg(n);
+        Arg(settings.Beta1); Arg(settings.Beta2); Arg(1f - settings.Beta1); Arg(1f - settings.Beta2);
+        Arg(l2); Arg(decay); Arg(0f); Arg(0f); Arg(settings.Epsilon);
+        Arg(settings.LearningRate); Arg(step);
         Launch("optimizer_adam_step", Blocks(n), new LaunchDims(BlockSize));
     }
 

@@ -224,6 +224,13 @@ public sealed class ProfilingBackend(IComputeBackend inner) : IComputeBackend
         Stop(26, t);
     }
 
+    public void RandomNormal(DeviceSpan<float> output, ulong seed, DeviceSpan<ulong> offset)
+    {
+        long t = Start();
+        inner.RandomNormal(output, seed, offset);
+        Stop(26, t);
+    }
+
     public void GatherRows(DeviceSpan<float> table, DeviceSpan<int> indices, DeviceSpan<float> output, int tableRows, int count, int cols)
     {
         long t = Start();
@@ -246,6 +253,13 @@ public sealed class ProfilingBackend(IComputeBackend inner) : IComputeBackend
     }
 
     public void AdamStep(DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v, AdamSettings settings, int step)
+    {
+        long t = Start();
+        inner.AdamStep(parameters, gradients, m, v, settings, step);
+        Stop(30, t);
+    }
+
+    public void AdamStep(DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v, AdamSettings settings, DeviceSpan<int> step)
     {
         long t = Start();
         inner.AdamStep(parameters, gradients, m, v, settings, step);
