@@ -7,7 +7,7 @@ namespace Vae.Cli;
 
 public static class CommonOptions
 {
-    public const string BackendHelp = "  --backend NAME     cpu (default) or reference\n  --threads N        CPU worker threads (default: all cores)\n";
+    public const string BackendHelp = "  --backend NAME     cpu (default), reference, or cuda (GPU 0; vae info lists what this machine has)\n  --threads N        CPU worker threads (default: all cores)\n";
     public const string DataHelp = "  --data DIR         folder with the four IDX files (default /usr/share/datasets/fashion-mnist; MNIST works too)\n";
 
     public static IComputeBackend Backend(CliArgs cli)

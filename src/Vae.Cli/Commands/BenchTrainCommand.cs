@@ -14,12 +14,13 @@ public static class BenchTrainCommand
 {
     public const string Help = """
 usage: vae bench train [--model vae] [--backend cpu] [--batch 128] [--steps 200] [--warmup 30] [--threads N]
-                       [--hidden 400,400] [--latent 20] [--json] [--profile]
+                       [--hidden 400,400] [--latent 20] [--json] [--profile] [--no-graph]
 
 Times full training steps of the VAE on random images of Fashion-MNIST's shape and prints the median step time,
 images per second, useful GEMM GFLOP/s (forward 2*B*sum(in*out), backward twice that minus the first layer's input
 gradient), the CPU's FMA peak measured in the same run, and managed bytes allocated per step (all threads).
---profile also prints the time spent in each primitive per step.
+--profile also prints the time spent in each primitive per step (eager calls, no graphs). On --backend cuda the step
+after the first is captured as a CUDA graph and replayed; --no-graph launches every kernel eagerly instead.
 """;
 
     public static int Run(CliArgs cli)
@@ -33,6 +34,7 @@ gradient), the CPU's FMA peak measured in the same run, and managed bytes alloca
         var config = new VaeConfig(784, cli.IntList("hidden", [400, 400]), cli.Int("latent", 20, 1, 100_000));
         bool json = cli.Flag("json");
         bool profile = cli.Flag("profile");
+        bool noGraph = cli.Flag("no-graph");
 
         var inner = CommonOptions.Backend(cli);
         cli.RejectUnknown();
@@ -48,7 +50,7 @@ gradient), the CPU's FMA peak measured in the same run, and managed bytes alloca
         using var vae = new VaeModel(backend, config, batch);
         vae.InitializeParameters(1);
         using var dataset = new DeviceDataset(backend, data, images, config.Input);
-        var options = new TrainingOptions { BatchSize = batch, Epochs = 1 };
+        var options = new TrainingOptions { BatchSize = batch, Epochs = 1, UseGraphs = !noGraph };
         using var trainer = new Trainer(vae, dataset, null, options, new TrainingState());
         var order = new int[images];
         Shuffle.Permutation(order, 1, 1);
@@ -82,10 +84,10 @@ gradient), the CPU's FMA peak measured in the same run, and managed bytes alloca
             Console.WriteLine(string.Create(inv,
                 $"{{\"model\":\"vae\",\"backend\":\"{backend.Name}\",\"config\":\"{config.Describe()}\",\"batch\":{batch},\"threads\":{usedThreads},\"steps\":{steps}," +
                 $"\"step_ms_median\":{median:F4},\"step_ms_min\":{times[0]:F4},\"images_per_s\":{batch / (median * 1e-3):F0},\"gflops\":{gflops:F1}," +
-                $"\"peak_gflops\":{peak:F1},\"alloc_bytes_per_step\":{(double)allocated / steps:0.##}}}"));
+                $"\"peak_gflops\":{peak:F1},\"alloc_bytes_per_step\":{(double)allocated / steps:0.##},\"graph\":{(trainer.UsesGraphs ? "true" : "false")}}}"));
         else
         {
-            Console.WriteLine(string.Create(inv, $"vae {config.Describe()} on {backend.Name} ({usedThreads} threads), batch {batch}, {steps} steps after {warmup} warm-up"));
+            Console.WriteLine(string.Create(inv, $"vae {config.Describe()} on {backend.Name} ({usedThreads} threads), batch {batch}, {steps} steps after {warmup} warm-up{(trainer.UsesGraphs ? ", replayed as a CUDA graph" : "")}"));
             Console.WriteLine(string.Create(inv, $"  step median {median:F3} ms (min {times[0]:F3}), {batch / (median * 1e-3):F0} images/s"));
             Console.WriteLine(string.Create(inv, $"  useful GEMM throughput {gflops:F1} GFLOP/s = {gflops / peak:P0} of the measured FMA peak {peak:F1} GFLOP/s"));
             Console.WriteLine(string.Create(inv, $"  managed allocation {(double)allocated / steps:0.##} bytes per step"));

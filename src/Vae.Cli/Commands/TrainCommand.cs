@@ -13,7 +13,7 @@ public static class TrainCommand
     public const string Help = """
 usage: vae train [--model vae] [--data DIR] [--epochs 10] [--batch 128] [--hidden 400,400] [--latent 20]
                  [--lr 1e-3] [--beta 1] [--recon bce|mse] [--weight-decay 0] [--clip 0] [--seed 1]
-                 [--out DIR] [--resume] [--force] [--backend cpu] [--threads N]
+                 [--out DIR] [--resume] [--force] [--backend cpu] [--threads N] [--no-graph]
 
 Trains the VAE (default: the seed model 784-400-400-20, BCE + KL, Adam 1e-3, batch 128, 10 epochs) and writes into
 the output folder (default runs/vae/): vae.safetensors (weights, Adam state, counters; rewritten atomically after
@@ -23,6 +23,7 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
   --resume           continue the checkpoint in the output folder with its own settings (bit-exact continuation)
   --force            start over even if the output folder already holds a checkpoint (it is replaced)
   --clip X           clip gradients to global L2 norm X (0 = off)
+  --no-graph         on --backend cuda, launch every kernel of every step instead of replaying a captured CUDA graph
 """ + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 
     static readonly string[] SettingsFlags = ["batch", "hidden", "latent", "lr", "beta", "recon", "weight-decay", "clip", "seed"];
@@ -34,6 +35,7 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
         if (model != "vae") throw new UsageException($"--model {model}: only 'vae' is available in this build.");
         string outDir = cli.String("out") ?? Path.Combine("runs", "vae");
         bool resume = cli.Flag("resume"), force = cli.Flag("force");
+        bool noGraph = cli.Flag("no-graph");
         int epochs = cli.Int("epochs", 10, 1, 100_000);
         string checkpointPath = Path.Combine(outDir, RunFiles.CheckpointName);
         if (resume && force) throw new UsageException("--resume and --force contradict each other.");
@@ -69,6 +71,7 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
             if (File.Exists(checkpointPath) && !force)
                 throw new UsageException($"{checkpointPath} already exists. Pass --resume to continue that run, --force to replace it, or --out another folder.");
         }
+        options = options with { UseGraphs = !noGraph };
         string dataDir = CommonOptions.DataDirectory(cli);
         using var backend = CommonOptions.Backend(cli);
         cli.RejectUnknown();

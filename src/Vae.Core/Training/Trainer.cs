@@ -1,6 +1,8 @@
 // The training loop of the VAE: seeded shuffling, fixed-size batches gathered on the backend into the model's
 // preallocated input, the last partial batch kept, Adam with optional global-norm clipping, per-epoch history and a
 // NaN/Inf guard. After the first step nothing here allocates on the managed heap.
+// Adam's step count and the noise offset live in device memory (mirrored in State), so on a backend with graph
+// capture (CUDA) the step after the first is recorded once per batch size and replayed from then on.
 using Vae.Models;
 
 namespace Vae.Training;
@@ -25,8 +27,16 @@ public sealed class Trainer : IDisposable
     readonly DeviceSpan<int> batchIndices;
     readonly DeviceSpan<float> gradientNorm;
     readonly DeviceSpan<int> finiteFlag;
+    readonly DeviceSpan<int> stepCounter;     // Adam's step count on the device (State.Step)
+    readonly DeviceSpan<ulong> noiseCounter;  // the noise stream's next index on the device (State.RngOffset)
     readonly float[] totals = new float[2];
     readonly int[] finiteHost = new int[1];
+    readonly int[] stepHost = new int[1];
+    readonly ulong[] noiseHost = new ulong[1];
+    long deviceStep = -1;                     // State.Step / RngOffset as last put on the device (-1: not yet)
+    ulong deviceNoise;
+    int eagerSteps;
+    readonly Dictionary<int, ICapturedGraph> graphs = [];
 
     public Trainer(VaeModel model, DeviceDataset train, DeviceDataset? test, TrainingOptions options, TrainingState state)
     {
@@ -48,12 +58,18 @@ public sealed class Trainer : IDisposable
         order = new int[train.Count];
         scratch = backend.Allocate(64L * 3 + (long)options.BatchSize * sizeof(int));
         var floats = scratch.AsSpan<float>();
-        gradientNorm = floats.Slice(0, 1);
-        finiteFlag = scratch.AsSpan<int>().Slice(16, 1);
+        gradientNorm = floats.Slice(0, 1);          // bytes 0..3
+        stepCounter = scratch.AsSpan<int>().Slice(8, 1);     // bytes 32..35
+        noiseCounter = scratch.AsSpan<ulong>().Slice(6, 1);  // bytes 48..55
+        finiteFlag = scratch.AsSpan<int>().Slice(16, 1);     // bytes 64..67
         batchIndices = scratch.AsSpan<int>().Slice(32, options.BatchSize);
     }
 
     public TrainingOptions Options { get; }
+
+    /// <summary>True when steps are replayed from captured graphs (a backend with <see cref="IGraphCapture"/> and
+    /// <see cref="TrainingOptions.UseGraphs"/>).</summary>
+    public bool UsesGraphs => Options.UseGraphs && backend is IGraphCapture;
     public TrainingState State { get; }
     public VaeModel Model => model;
     /// <summary>The test-set evaluation of the last epoch (null before the first epoch or without a test set).</summary>
@@ -118,13 +134,50 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// One optimizer step on the first <paramref name="rows"/> rows of the model's input: noise, forward, backward,
-    /// clipping, Adam. Leaves [sum recon, sum KL] of the batch in <see cref="LastTotals"/>.
+    /// clipping, Adam. Leaves [sum recon, sum KL] of the batch in <see cref="LastTotals"/>. With graphs, the first step
+    /// runs eagerly (it allocates scratch and warms up cuBLAS), the next one of each batch size is captured, and every
+    /// later one is a replay.
     /// </summary>
     public void TrainStep(int rows)
     {
+        if (State.Step != deviceStep || State.RngOffset != deviceNoise)
+        {
+            // The host state changed underneath (a fresh or resumed run): put the counters on the device.
+            stepHost[0] = checked((int)State.Step);
+            noiseHost[0] = State.RngOffset;
+            backend.Upload<int>(stepHost, stepCounter);
+            backend.Upload<ulong>(noiseHost, noiseCounter);
+        }
+        if (!UsesGraphs || eagerSteps == 0)
+        {
+            StepCalls(rows);
+            eagerSteps++;
+        }
+        else
+        {
+            if (!graphs.TryGetValue(rows, out var graph)) graph = CaptureStep(rows);
+            graph.Replay();
+        }
+        State.Step++;
+        State.RngOffset += (ulong)(rows * model.Config.Latent);
+        deviceStep = State.Step;
+        deviceNoise = State.RngOffset;
+        backend.Download<float>(model.LossTotals, totals);
+    }
+
+    // A separate method: a lambda capturing `rows` in TrainStep would allocate its closure on every call.
+    ICapturedGraph CaptureStep(int rows)
+    {
+        var graph = ((IGraphCapture)backend).Capture(() => StepCalls(rows));
+        graphs[rows] = graph;
+        return graph;
+    }
+
+    /// <summary>The device work of one step; reads the step count and noise offset from device memory and advances them.</summary>
+    void StepCalls(int rows)
+    {
         int noise = rows * model.Config.Latent;
-        backend.RandomNormal(model.Eps.Slice(0, noise), Options.Seed, State.RngOffset);
-        State.RngOffset += (ulong)noise;
+        backend.RandomNormal(model.Eps.Slice(0, noise), Options.Seed, noiseCounter);
         model.Forward(rows);
         model.Backward(rows);
         var p = model.Parameters;
@@ -133,9 +186,7 @@ public sealed class Trainer : IDisposable
             backend.GlobalNorm(p.Gradients, gradientNorm);
             backend.ClipByNorm(p.Gradients, gradientNorm, Options.ClipNorm);
         }
-        State.Step++;
-        backend.AdamStep(p.Parameters, p.Gradients, p.AdamM, p.AdamV, Options.Adam, checked((int)State.Step));
-        backend.Download<float>(model.LossTotals, totals);
+        backend.AdamStep(p.Parameters, p.Gradients, p.AdamM, p.AdamV, Options.Adam, stepCounter);
     }
 
     /// <summary>[sum over rows of reconstruction nats, sum of KL nats] of the last step.</summary>
@@ -151,5 +202,10 @@ public sealed class Trainer : IDisposable
                 "Try a lower learning rate (--lr) or gradient clipping (--clip 1).");
     }
 
-    public void Dispose() => scratch.Dispose();
+    public void Dispose()
+    {
+        foreach (var g in graphs.Values) g.Dispose();
+        graphs.Clear();
+        scratch.Dispose();
+    }
 }

@@ -11,6 +11,9 @@ public sealed record TrainingOptions
     public float ClipNorm { get; init; }
     /// <summary>Seeds initialization, shuffling and the reparameterization noise.</summary>
     public ulong Seed { get; init; } = 1;
+    /// <summary>Replay captured steps on backends that support it (CUDA graphs); false runs every call eagerly, for debugging.
+    /// A runtime choice, not stored in checkpoints.</summary>
+    public bool UseGraphs { get; init; } = true;
 
     public void Validate()
     {

@@ -10,6 +10,11 @@ public sealed unsafe class CudaDriverDevice : ICudaDevice
 {
     readonly int _device;
     nint _context, _stream, _cublas;
+    ulong _cublasWorkspace;
+    bool _capturing;
+
+    /// <summary>cuBLAS's own workspace, set before any capture so cuBLAS never allocates inside one.</summary>
+    const long CublasWorkspaceBytes = 32L << 20;
     bool _disposed;
 
     public string Kind => "cuda";
@@ -60,6 +65,10 @@ public sealed unsafe class CudaDriverDevice : ICudaDevice
         _cublas = handle;
         CudaErrors.CheckCublas(CublasApi.cublasSetStream(_cublas, _stream));
         CudaErrors.CheckCublas(CublasApi.cublasSetMathMode(_cublas, CublasApi.MathPedantic));
+        ulong workspace;
+        CudaErrors.Check(CudaDriverApi.cuMemAlloc(&workspace, (nuint)CublasWorkspaceBytes));
+        _cublasWorkspace = workspace;
+        CudaErrors.CheckCublas(CublasApi.cublasSetWorkspace(_cublas, (void*)_cublasWorkspace, (nuint)CublasWorkspaceBytes));
         int cublasVersion;
         CudaErrors.CheckCublas(CublasApi.cublasGetVersion(_cublas, &cublasVersion));
         CublasVersion = cublasVersion;
@@ -152,6 +161,7 @@ public sealed unsafe class CudaDriverDevice : ICudaDevice
     public ulong Allocate(long bytes)
     {
         MakeCurrent();
+        if (_capturing) throw new InvalidOperationException("an allocation inside a graph capture: allocate before capturing (run the step once first)");
         ulong p;
         CudaErrors.Check(CudaDriverApi.cuMemAlloc(&p, (nuint)Math.Max(bytes, 4)));
         return p;
@@ -168,6 +178,7 @@ public sealed unsafe class CudaDriverDevice : ICudaDevice
     {
         if (source.IsEmpty) return;
         MakeCurrent();
+        if (_capturing) throw new InvalidOperationException("a host-to-device copy inside a graph capture: upload before capturing");
         fixed (byte* s = source)
         {
             CudaErrors.Check(CudaDriverApi.cuMemcpyHtoDAsync(destination, s, (nuint)source.Length, _stream));
@@ -180,6 +191,7 @@ public sealed unsafe class CudaDriverDevice : ICudaDevice
     {
         if (destination.IsEmpty) return;
         MakeCurrent();
+        if (_capturing) throw new InvalidOperationException("a device-to-host copy inside a graph capture: download after replaying");
         fixed (byte* d = destination)
         {
             CudaErrors.Check(CudaDriverApi.cuMemcpyDtoHAsync(d, source, (nuint)destination.Length, _stream));
@@ -225,7 +237,52 @@ public sealed unsafe class CudaDriverDevice : ICudaDevice
     public void Synchronize()
     {
         MakeCurrent();
+        if (_capturing) throw new InvalidOperationException("Synchronize inside a graph capture: a captured step may not wait for the device");
         CudaErrors.Check(CudaDriverApi.cuStreamSynchronize(_stream));
+    }
+
+    public void BeginCapture()
+    {
+        MakeCurrent();
+        CudaErrors.Check(CudaDriverApi.cuStreamBeginCapture(_stream, 1 /* CU_STREAM_CAPTURE_MODE_THREAD_LOCAL */));
+        _capturing = true;
+    }
+
+    public nint EndCapture(bool abandon = false)
+    {
+        MakeCurrent();
+        _capturing = false;
+        nint graph;
+        int r = CudaDriverApi.cuStreamEndCapture(_stream, &graph);
+        if (abandon)
+        {
+            if (r == 0 && graph != 0) CudaDriverApi.cuGraphDestroy(graph);
+            return 0;
+        }
+        if (r != 0) throw CudaErrors.Driver(r, "cuStreamEndCapture", "a call inside the captured step is not capturable (a synchronous copy, an allocation, a synchronize?)");
+        try
+        {
+            nint exec;
+            CudaErrors.Check(CudaDriverApi.cuGraphInstantiateWithFlags(&exec, graph, 0));
+            return exec;
+        }
+        finally
+        {
+            CudaDriverApi.cuGraphDestroy(graph);
+        }
+    }
+
+    public void LaunchGraph(nint graph)
+    {
+        MakeCurrent();
+        CudaErrors.Check(CudaDriverApi.cuGraphLaunch(graph, _stream));
+    }
+
+    public void DestroyGraph(nint graph)
+    {
+        if (_disposed || graph == 0) return;
+        CudaDriverApi.cuCtxSetCurrent(_context);
+        CudaDriverApi.cuGraphExecDestroy(graph);
     }
 
     public void Dispose()
@@ -233,6 +290,7 @@ public sealed unsafe class CudaDriverDevice : ICudaDevice
         if (_disposed) return;
         if (_context != 0) CudaDriverApi.cuCtxSetCurrent(_context);
         if (_cublas != 0) { CublasApi.cublasDestroy(_cublas); _cublas = 0; }
+        if (_cublasWorkspace != 0) { CudaDriverApi.cuMemFree(_cublasWorkspace); _cublasWorkspace = 0; }
         if (_stream != 0) { CudaDriverApi.cuStreamDestroy(_stream); _stream = 0; }
         if (_context != 0) { CudaDriverApi.cuDevicePrimaryCtxRelease(_device); _context = 0; }
         _disposed = true;

@@ -45,4 +45,15 @@ public interface ICudaDevice : IDisposable
 
     /// <summary>Waits for all submitted work.</summary>
     void Synchronize();
+
+    /// <summary>Starts recording the launches, memsets, device copies and GEMMs submitted from now on, without running them.</summary>
+    void BeginCapture();
+
+    /// <summary>Ends the recording and returns an executable graph; <paramref name="abandon"/> discards it (after a failure).</summary>
+    nint EndCapture(bool abandon = false);
+
+    /// <summary>Runs a captured graph once.</summary>
+    void LaunchGraph(nint graph);
+
+    void DestroyGraph(nint graph);
 }
