@@ -38,16 +38,10 @@ public sealed class CrossBackendGradientTests(ITestOutputHelper output)
         Assert.True(r.Passed, $"{r.Check}, {r.Configuration}: worst {r.WorstAt}, {r.WorstError:G3} x its tolerance");
     }
 
-    [Theory]
+    [GpuTheory]
     [MemberData(nameof(Seeds))]
     public void Gpu_gradients_match_the_cpu_backend(int seed)
     {
-        string? reason = Backends.CudaUnavailableReason();
-        if (reason is not null)
-        {
-            output.WriteLine($"no GPU, not checked: {reason}");
-            return;
-        }
         var (config, batch) = Draw(seed);
         using var cpu = new CpuBackend();
         using var cuda = Backends.Create("cuda");
