@@ -46,9 +46,20 @@ public sealed unsafe partial class CudaBackend : IComputeBackend
 
     // ---------------------------------------------------------------- memory
 
+    readonly System.Collections.Concurrent.ConcurrentQueue<ulong> _abandoned = new();
+
+    /// <summary>Called by a finalized, undisposed CudaBuffer: freed at the next Allocate or Dispose, on the owner's thread.</summary>
+    internal void FreeLater(ulong pointer) => _abandoned.Enqueue(pointer);
+
+    void FreeAbandoned()
+    {
+        while (_abandoned.TryDequeue(out ulong p)) _device.Free(p);
+    }
+
     public DeviceBuffer Allocate(long byteLength)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(byteLength);
+        FreeAbandoned();
         var buffer = new CudaBuffer(this, _device, byteLength);
         _device.Memset32(buffer.Pointer, 0, (Math.Max(byteLength, 4) + 3) / 4);
         return buffer;
@@ -123,6 +134,7 @@ public sealed unsafe partial class CudaBackend : IComputeBackend
         if (_disposed) return;
         _disposed = true;
         _reductionScratch?.Dispose();
+        FreeAbandoned();
         NativeMemory.AlignedFree(_slots);
         NativeMemory.Free(_slotPointers);
         if (_ownsDevice) _device.Dispose();

@@ -10,6 +10,11 @@ public sealed unsafe class CudaDriverDevice : ICudaDevice
 {
     readonly int _device;
     nint _context, _stream, _cublas;
+    CudaContextHandle? _contextHandle;
+    CudaStreamHandle? _streamHandle;
+    CublasHandle? _cublasHandle;
+    CudaMemoryHandle? _workspaceHandle;
+    readonly List<CudaModuleHandle> _modules = [];
     ulong _cublasWorkspace;
     bool _capturing;
 
@@ -47,10 +52,12 @@ public sealed unsafe class CudaDriverDevice : ICudaDevice
         nint ctx;
         CudaErrors.Check(CudaDriverApi.cuDevicePrimaryCtxRetain(&ctx, _device));
         _context = ctx;
+        _contextHandle = new CudaContextHandle(ctx, _device);
         MakeCurrent();
         nint stream;
         CudaErrors.Check(CudaDriverApi.cuStreamCreate(&stream, 1 /* CU_STREAM_NON_BLOCKING */));
         _stream = stream;
+        _streamHandle = new CudaStreamHandle(stream);
         nint handle;
         try
         {
@@ -63,11 +70,13 @@ public sealed unsafe class CudaDriverDevice : ICudaDevice
                 $"cuBLAS not found ({string.Join(", ", CudaLibraries.CublasCandidates)}): {e.Message}. Install the CUDA runtime libraries or set VAE_CUDA_LIB_DIR to the folder holding libcublas.so.N");
         }
         _cublas = handle;
+        _cublasHandle = new CublasHandle(handle);
         CudaErrors.CheckCublas(CublasApi.cublasSetStream(_cublas, _stream));
         CudaErrors.CheckCublas(CublasApi.cublasSetMathMode(_cublas, CublasApi.MathPedantic));
         ulong workspace;
         CudaErrors.Check(CudaDriverApi.cuMemAlloc(&workspace, (nuint)CublasWorkspaceBytes));
         _cublasWorkspace = workspace;
+        _workspaceHandle = new CudaMemoryHandle(workspace);
         CudaErrors.CheckCublas(CublasApi.cublasSetWorkspace(_cublas, (void*)_cublasWorkspace, (nuint)CublasWorkspaceBytes));
         int cublasVersion;
         CudaErrors.CheckCublas(CublasApi.cublasGetVersion(_cublas, &cublasVersion));
@@ -141,6 +150,7 @@ public sealed unsafe class CudaDriverDevice : ICudaDevice
                 string text = Encoding.UTF8.GetString(errorLog, 0, Math.Max(0, Array.IndexOf(errorLog, (byte)0))).Trim();
                 throw CudaErrors.Driver(r, $"cuModuleLoadDataEx({name})", text.Length > 0 ? "JIT log:\n" + text : null);
             }
+            _modules.Add(new CudaModuleHandle(module));
             return module;
         }
     }
@@ -289,10 +299,14 @@ public sealed unsafe class CudaDriverDevice : ICudaDevice
     {
         if (_disposed) return;
         if (_context != 0) CudaDriverApi.cuCtxSetCurrent(_context);
-        if (_cublas != 0) { CublasApi.cublasDestroy(_cublas); _cublas = 0; }
-        if (_cublasWorkspace != 0) { CudaDriverApi.cuMemFree(_cublasWorkspace); _cublasWorkspace = 0; }
-        if (_stream != 0) { CudaDriverApi.cuStreamDestroy(_stream); _stream = 0; }
-        if (_context != 0) { CudaDriverApi.cuDevicePrimaryCtxRelease(_device); _context = 0; }
+        foreach (var m in _modules) m.Dispose();
+        _modules.Clear();
+        _cublasHandle?.Dispose();
+        _workspaceHandle?.Dispose();
+        _streamHandle?.Dispose();
+        _contextHandle?.Dispose();   // last: the others need the context
+        _cublas = _stream = _context = 0;
+        _cublasWorkspace = 0;
         _disposed = true;
     }
 }
