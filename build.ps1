@@ -33,6 +33,10 @@ switch ($Verb) {
     if ($Rest) { dotnet run -c Release --no-build --project benchmarks/Vae.Benchmarks -- @Rest }
     exit $LASTEXITCODE
   }
+  "publish" {
+    dotnet publish src/Vae.Cli/Vae.Cli.csproj -c Release -r win-x64 --self-contained -p:PublishTrimmed=true -o out/vae-win-x64 @Rest
+    exit $LASTEXITCODE
+  }
   "train" {
     # Windows has no dataset package: pass --data DIR with the four Fashion-MNIST IDX files.
     dotnet build src/Vae.Cli/Vae.Cli.csproj -c Release -v quiet -nologo; if ($LASTEXITCODE) { exit $LASTEXITCODE }
@@ -41,5 +45,5 @@ switch ($Verb) {
     dotnet src/Vae.Cli/bin/Release/net10.0/vae.dll train @trainArgs
     exit $LASTEXITCODE
   }
-  default { Write-Error "usage: ./build.ps1 build|test|bench [BenchmarkDotNet args]|train"; exit 2 }
+  default { Write-Error "usage: ./build.ps1 build|test|bench [BenchmarkDotNet args]|publish|train"; exit 2 }
 }

@@ -3,6 +3,8 @@
 #   ./build.sh build   compile everything (Release)
 #   ./build.sh test    run the test suite; ends with a line "N passed, N failed"
 #   ./build.sh bench   GEMM throughput report (vae bench gemm --json), then BenchmarkDotNet suites (pass a filter)
+#   ./build.sh publish self-contained, trimmed linux-x64 build of the CLI in out/vae-linux-x64 (~25 MB; for machines
+#                      without .NET, e.g. the GPU machine: then bash benchmarks/gpu/verify.sh there)
 #   ./build.sh train   the main job: install Fashion-MNIST if missing, build, train the default VAE (10 epochs) and
 #                      write its checkpoint and pictures to runs/vae/ (extra arguments go to `vae train`)
 set -euo pipefail
@@ -83,6 +85,11 @@ case "$verb" in
       dotnet run -c Release --no-build --project benchmarks/Vae.Benchmarks -- "$@"
     fi
     ;;
+  publish)
+    need_dotnet
+    dotnet publish src/Vae.Cli/Vae.Cli.csproj -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true -o out/vae-linux-x64 "$@"
+    du -sh out/vae-linux-x64
+    ;;
   train)
     need_dotnet
     if [ ! -d /usr/share/datasets/fashion-mnist ]; then apt_install dataset-fashion-mnist; fi
@@ -93,7 +100,7 @@ case "$verb" in
     dotnet src/Vae.Cli/bin/Release/net10.0/vae.dll train "${args[@]}"
     ;;
   *)
-    echo "usage: ./build.sh build|test|bench [BenchmarkDotNet args]|train" >&2
+    echo "usage: ./build.sh build|test|bench [BenchmarkDotNet args]|publish|train" >&2
     exit 2
     ;;
 esac

@@ -8,7 +8,7 @@ Test loss = mean over the 10000 test images of the per-image loss with one poste
     python3 vae_recipe.py train [--data DIR] [--epochs 10] [--batch 128] [--hidden 400,400] [--latent 20] [--lr 1e-3]
                                 [--seed 1] [--threads N] [--save FILE] [--json]
     python3 vae_recipe.py eval --checkpoint FILE [--data DIR] [--json]
-    python3 vae_recipe.py bench [--batch 128] [--threads 1,2] [--steps 200] [--warmup 20] [--json]
+    python3 vae_recipe.py bench [--batch 128] [--threads 1,2] [--steps 200] [--warmup 20] [--device cpu|cuda] [--json]
 """
 import argparse
 import gzip
@@ -148,14 +148,19 @@ def cmd_eval(args):
 
 
 def cmd_bench(args):
-    """Full training steps (zero_grad, forward, loss, backward, Adam step) on random [0, 1] data."""
+    """Full training steps (zero_grad, forward, loss, backward, Adam step) on random [0, 1] data. On --device cuda
+    (eager PyTorch, the data resident on the GPU) each timed step ends with torch.cuda.synchronize()."""
     hidden, latent, input_size = args.hidden, args.latent, 784
-    for threads in args.threads:
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        print("vae_recipe.py: --device cuda but torch.cuda.is_available() is False", file=sys.stderr)
+        return 1
+    for threads in (args.threads if device.type == "cpu" else [torch.get_num_threads()]):
         torch.set_num_threads(threads)
         torch.manual_seed(0)
-        model = VAE(input_size, hidden, latent)
+        model = VAE(input_size, hidden, latent).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
-        x = torch.rand(args.batch, input_size)
+        x = torch.rand(args.batch, input_size, device=device)
         # Useful GEMM flops per step = 2*B*(3*sum(in*out) - in0*out0): forward, weight grads and input grads of
         # every Linear except the first layer's input grad (665.6 MFLOP at 784-400-400-20, B = 128).
         flops = step_gemm_flops([(l.in_features, l.out_features) for l in model.linear_layers()], args.batch)
@@ -167,11 +172,15 @@ def cmd_bench(args):
             loss, _, _ = vae_loss(logits, x, mu, logvar)
             loss.backward()
             optimizer.step()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
             elapsed = time.perf_counter() - started
             if step >= args.warmup:
                 times.append(elapsed)
         median = statistics.median(times)
-        result = {"model": "vae", "backend": "pytorch", "threads": torch.get_num_threads(), "batch": args.batch,
+        result = {"model": "vae", "backend": "pytorch" if device.type == "cpu" else "pytorch-cuda",
+                  "device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu",
+                  "threads": torch.get_num_threads(), "batch": args.batch,
                   "step_ms_median": round(median * 1e3, 4), "step_ms_min": round(min(times) * 1e3, 4),
                   "images_per_s": round(args.batch / median, 1), "gflops": round(flops / median / 1e9, 3),
                   "flops_per_step": flops, "torch": torch.__version__}
@@ -214,6 +223,7 @@ def build_parser():
     bench.add_argument("--warmup", type=int, default=20)
     bench.add_argument("--hidden", type=parse_int_list, default=[400, 400])
     bench.add_argument("--latent", type=int, default=20)
+    bench.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(run=cmd_bench)
     return parser
