@@ -3,8 +3,9 @@
 #   ./build.sh build   compile everything (Release)
 #   ./build.sh test    run the test suite; ends with a line "N passed, N failed"
 #   ./build.sh bench   GEMM throughput report (vae bench gemm --json), then BenchmarkDotNet suites (pass a filter)
-#   ./build.sh publish self-contained, trimmed linux-x64 build of the CLI in out/vae-linux-x64 (~25 MB; for machines
-#                      without .NET, e.g. the GPU machine: then bash benchmarks/gpu/verify.sh there)
+#   ./build.sh publish self-contained linux-x64 builds for machines without .NET: the trimmed CLI in out/vae-linux-x64
+#                      (~25 MB), and out/gpu-bundle (~42 MB): vae-tests, a test runner for the CUDA/GPU tests that also
+#                      runs the CLI (`vae-tests cli info`); on a GPU machine: bash benchmarks/gpu/verify.sh out/gpu-bundle
 #   ./build.sh train   the main job: install Fashion-MNIST if missing, build, train the default VAE (10 epochs) and
 #                      write its checkpoint and pictures to runs/vae/ (extra arguments go to `vae train`)
 set -euo pipefail
@@ -88,7 +89,8 @@ case "$verb" in
   publish)
     need_dotnet
     dotnet publish src/Vae.Cli/Vae.Cli.csproj -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true -o out/vae-linux-x64 "$@"
-    du -sh out/vae-linux-x64
+    dotnet publish tests/Vae.TestRunner/Vae.TestRunner.csproj -c Release -p:GpuBundle=true -o out/gpu-bundle "$@"
+    du -sh out/vae-linux-x64 out/gpu-bundle
     ;;
   train)
     need_dotnet

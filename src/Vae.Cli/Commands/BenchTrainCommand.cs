@@ -84,12 +84,14 @@ after the first is captured as a CUDA graph and replayed; --no-graph launches ev
             Console.WriteLine(string.Create(inv,
                 $"{{\"model\":\"vae\",\"backend\":\"{backend.Name}\",\"config\":\"{config.Describe()}\",\"batch\":{batch},\"threads\":{usedThreads},\"steps\":{steps}," +
                 $"\"step_ms_median\":{median:F4},\"step_ms_min\":{times[0]:F4},\"images_per_s\":{batch / (median * 1e-3):F0},\"gflops\":{gflops:F1}," +
-                $"\"peak_gflops\":{peak:F1},\"alloc_bytes_per_step\":{(double)allocated / steps:0.##},\"graph\":{(trainer.UsesGraphs ? "true" : "false")}}}"));
+                $"\"peak_gflops\":{(double.IsFinite(peak) ? peak.ToString("F1", inv) : "null")},\"alloc_bytes_per_step\":{(double)allocated / steps:0.##},\"graph\":{(trainer.UsesGraphs ? "true" : "false")}}}"));
         else
         {
             Console.WriteLine(string.Create(inv, $"vae {config.Describe()} on {backend.Name} ({usedThreads} threads), batch {batch}, {steps} steps after {warmup} warm-up{(trainer.UsesGraphs ? ", replayed as a CUDA graph" : "")}"));
             Console.WriteLine(string.Create(inv, $"  step median {median:F3} ms (min {times[0]:F3}), {batch / (median * 1e-3):F0} images/s"));
-            Console.WriteLine(string.Create(inv, $"  useful GEMM throughput {gflops:F1} GFLOP/s = {gflops / peak:P0} of the measured FMA peak {peak:F1} GFLOP/s"));
+            Console.WriteLine(double.IsFinite(peak)
+                ? string.Create(inv, $"  useful GEMM throughput {gflops:F1} GFLOP/s = {gflops / peak:P0} of the measured FMA peak {peak:F1} GFLOP/s")
+                : string.Create(inv, $"  useful GEMM throughput {gflops:F1} GFLOP/s"));
             Console.WriteLine(string.Create(inv, $"  managed allocation {(double)allocated / steps:0.##} bytes per step"));
         }
         if (profiler is not null) PrintProfile(profiler, steps, median);
