@@ -110,7 +110,10 @@ public sealed unsafe partial class CudaBackend : IComputeBackend
     void Slot<T>(T value) where T : unmanaged
     {
         if (_argumentCount == MaxArguments) throw new InvalidOperationException($"a kernel takes at most {MaxArguments} arguments");
-        *(T*)(_slots + _argumentCount++ * SlotBytes) = value;
+        byte* slot = _slots + _argumentCount++ * SlotBytes;
+        *(ulong*)slot = 0;            // a narrower value in a wider .param reads as zero-extended, never stale bytes
+        *(ulong*)(slot + 8) = 0;
+        *(T*)slot = value;
     }
 
     // Arguments are set in the kernel's .param order, then Launch sends them.
