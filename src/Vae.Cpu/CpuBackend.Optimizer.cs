@@ -10,14 +10,8 @@ public sealed unsafe partial class CpuBackend
     public void AdamStep(DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v, AdamSettings settings, int step)
     {
         BackendChecks.AdamStep(this, parameters, gradients, m, v, settings, step);
-        // Bias corrections in double, then used in float as PyTorch does.
-        double biasCorrection1 = 1d - Math.Pow(settings.Beta1, step);
-        double biasCorrection2 = 1d - Math.Pow(settings.Beta2, step);
-        float stepSize = (float)(settings.LearningRate / biasCorrection1);
-        float biasCorrection2Sqrt = (float)Math.Sqrt(biasCorrection2);
-        float l2 = settings.Decoupled ? 0f : settings.WeightDecay;
-        float decay = settings.Decoupled ? settings.LearningRate * settings.WeightDecay : 0f;
-        var op = new AdamOperator(settings.Beta1, settings.Beta2, l2, decay, stepSize, biasCorrection2Sqrt, settings.Epsilon);
+        var (stepSize, biasCorrection2Sqrt) = settings.BiasCorrections(step);
+        var op = new AdamOperator(settings.Beta1, settings.Beta2, settings.L2, settings.DecoupledDecay, stepSize, biasCorrection2Sqrt, settings.Epsilon);
         RangeWork.RunElements(Pool, new AdamKernel(op, Ptr(parameters), Ptr(gradients), Ptr(m), Ptr(v)), parameters.Length, RangeWork.AdamCost);
     }
 

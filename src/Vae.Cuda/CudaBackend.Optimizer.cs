@@ -15,15 +15,10 @@ public sealed partial class CudaBackend
         int n = parameters.Length;
         if (n == 0) return;
         // Bias corrections in double, then used in float as PyTorch does (the same constants as CpuBackend.AdamStep).
-        double biasCorrection1 = 1d - Math.Pow(settings.Beta1, step);
-        double biasCorrection2 = 1d - Math.Pow(settings.Beta2, step);
-        float stepSize = (float)(settings.LearningRate / biasCorrection1);
-        float biasCorrection2Sqrt = (float)Math.Sqrt(biasCorrection2);
-        float l2 = settings.Decoupled ? 0f : settings.WeightDecay;
-        float decay = settings.Decoupled ? settings.LearningRate * settings.WeightDecay : 0f;
+        var (stepSize, biasCorrection2Sqrt) = settings.BiasCorrections(step);
         Arg(parameters); Arg(gradients); Arg(m); Arg(v); Arg(n);
         Arg(settings.Beta1); Arg(settings.Beta2); Arg(1f - settings.Beta1); Arg(1f - settings.Beta2);
-        Arg(l2); Arg(decay); Arg(stepSize); Arg(biasCorrection2Sqrt); Arg(settings.Epsilon);
+        Arg(settings.L2); Arg(settings.DecoupledDecay); Arg(stepSize); Arg(biasCorrection2Sqrt); Arg(settings.Epsilon);
         Arg(settings.LearningRate); Arg(0UL);
         Launch("optimizer_adam_step", Blocks(n), new LaunchDims(BlockSize));
     }
@@ -37,11 +32,9 @@ public sealed partial class CudaBackend
         Launch("optimizer_increment_step", new LaunchDims(1), new LaunchDims(32));
         int n = parameters.Length;
         if (n == 0) return;
-        float l2 = settings.Decoupled ? 0f : settings.WeightDecay;
-        float decay = settings.Decoupled ? settings.LearningRate * settings.WeightDecay : 0f;
         Arg(parameters); Arg(gradients); Arg(m); Arg(v); Arg(n);
         Arg(settings.Beta1); Arg(settings.Beta2); Arg(1f - settings.Beta1); Arg(1f - settings.Beta2);
-        Arg(l2); Arg(decay); Arg(0f); Arg(0f); Arg(settings.Epsilon);
+        Arg(settings.L2); Arg(settings.DecoupledDecay); Arg(0f); Arg(0f); Arg(settings.Epsilon);
         Arg(settings.LearningRate); Arg(step);
         Launch("optimizer_adam_step", Blocks(n), new LaunchDims(BlockSize));
     }

@@ -24,4 +24,21 @@ public readonly record struct AdamSettings(
         if (!(Epsilon > 0 && float.IsFinite(Epsilon))) throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, "Epsilon must be finite and > 0.");
         if (!(WeightDecay >= 0 && float.IsFinite(WeightDecay))) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Weight decay must be finite and >= 0.");
     }
+
+    /// <summary>L2 weight decay added to the gradient (Adam), or 0 when decoupled.</summary>
+    public float L2 => Decoupled ? 0f : WeightDecay;
+
+    /// <summary>The decoupled decay factor lr * wd (AdamW), or 0.</summary>
+    public float DecoupledDecay => Decoupled ? LearningRate * WeightDecay : 0f;
+
+    /// <summary>
+    /// The bias-corrected step size lr / (1 - beta1^step) and sqrt(1 - beta2^step), computed in double and rounded to
+    /// float as PyTorch does; the float backends all use these constants.
+    /// </summary>
+    public (float StepSize, float BiasCorrection2Sqrt) BiasCorrections(int step)
+    {
+        double biasCorrection1 = 1d - Math.Pow(Beta1, step);
+        double biasCorrection2 = 1d - Math.Pow(Beta2, step);
+        return ((float)(LearningRate / biasCorrection1), (float)Math.Sqrt(biasCorrection2));
+    }
 }
