@@ -14,6 +14,7 @@ public static class TrainCommand
 usage: vae train [--model vae] [--data DIR] [--epochs 10] [--batch 128] [--hidden 400,400] [--latent 20]
                  [--lr 1e-3] [--beta 1] [--recon bce|mse] [--weight-decay 0] [--clip 0] [--seed 1]
                  [--out DIR] [--resume] [--force] [--backend cpu] [--threads N] [--no-graph]
+                 [--kl-warmup EPOCHS | --kl-cycle EPOCHS [--kl-ramp 0.5]]
 
 Trains the VAE (default: the seed model 784-400-400-20, BCE + KL, Adam 1e-3, batch 128, 10 epochs) and writes into
 the output folder (default runs/vae/): vae.safetensors (weights, Adam state, counters; rewritten atomically after
@@ -23,10 +24,12 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
   --resume           continue the checkpoint in the output folder with its own settings (bit-exact continuation)
   --force            start over even if the output folder already holds a checkpoint (it is replaced)
   --clip X           clip gradients to global L2 norm X (0 = off)
+  --kl-warmup E      KL annealing: the KL weight rises linearly from ~0 to beta over the first E epochs
+  --kl-cycle E       cyclical KL annealing: cycles of E epochs, the weight rising over the first --kl-ramp of each
   --no-graph         on --backend cuda, launch every kernel of every step instead of replaying a captured CUDA graph
 """ + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 
-    static readonly string[] SettingsFlags = ["batch", "hidden", "latent", "lr", "beta", "recon", "weight-decay", "clip", "seed"];
+    static readonly string[] SettingsFlags = ["batch", "hidden", "latent", "lr", "beta", "recon", "weight-decay", "clip", "seed", "kl-warmup", "kl-cycle", "kl-ramp"];
 
     public static int Run(CliArgs cli)
     {
@@ -36,6 +39,11 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
         string outDir = cli.String("out") ?? Path.Combine("runs", "vae");
         bool resume = cli.Flag("resume"), force = cli.Flag("force");
         bool noGraph = cli.Flag("no-graph");
+        float klWarmupEpochs = cli.Float("kl-warmup", 0f, 0f, 1e6f);
+        float klCycleEpochs = cli.Float("kl-cycle", 0f, 0f, 1e6f);
+        float klRamp = cli.Float("kl-ramp", 0.5f, 1e-6f, 1f);
+        if (klWarmupEpochs > 0 && klCycleEpochs > 0) throw new UsageException("--kl-warmup and --kl-cycle are two different schedules: give one.");
+        if (cli.Has("kl-ramp") && !(klCycleEpochs > 0)) throw new UsageException("--kl-ramp shapes the cycles of --kl-cycle: give --kl-cycle too.");
         int epochs = cli.Int("epochs", 10, 1, 100_000);
         string checkpointPath = Path.Combine(outDir, RunFiles.CheckpointName);
         if (resume && force) throw new UsageException("--resume and --force contradict each other.");
@@ -85,6 +93,18 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
         }
         if (test.Pixels != train.Pixels) throw new InvalidDataException($"{dataDir}: training images have {train.Pixels} pixels but test images {test.Pixels}.");
 
+        if (!resume && (klWarmupEpochs > 0 || klCycleEpochs > 0))
+        {
+            // Epochs to steps with this training set's batches per epoch (the checkpoint records steps).
+            long stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
+            options = options with
+            {
+                KlSchedule = klWarmupEpochs > 0
+                    ? KlSchedule.Linear(Math.Max(1, (long)Math.Round(klWarmupEpochs * stepsPerEpoch)))
+                    : KlSchedule.Cyclical(Math.Max(1, (long)Math.Round(klCycleEpochs * stepsPerEpoch)), klRamp),
+            };
+        }
+
         using var vae = new VaeModel(backend, config, options.BatchSize);
         if (checkpoint is not null) checkpoint.LoadInto(vae, withOptimizerState: true);
         else vae.InitializeParameters(options.Seed);
@@ -95,6 +115,7 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(inv, $"training VAE {config} ({vae.ParameterCount:N0} parameters) on {train.Name}: {train.Count} train / {test.Count} test images"));
         Console.WriteLine(string.Create(inv, $"backend {backend.Name}, batch {options.BatchSize}, Adam lr {options.Adam.LearningRate}, seed {options.Seed}, {options.Epochs} epochs -> {Path.GetFullPath(outDir)}"));
+        if (options.KlSchedule.VariesPerStep) Console.WriteLine($"KL weight schedule: {options.KlSchedule} (times beta {config.Beta})");
         if (resume) Console.WriteLine(string.Create(inv, $"resuming after epoch {state.Epoch} (step {state.Step})"));
         if (state.Epoch >= options.Epochs) Console.WriteLine($"the checkpoint already has {state.Epoch} epochs; nothing to train (raise --epochs to continue).");
 

@@ -171,10 +171,26 @@ public sealed class Checkpoint
             w.WriteBoolean("decoupled", o.Adam.Decoupled);
             w.WriteNumber("clip", o.ClipNorm);
             w.WriteNumber("seed", o.Seed);
+            if (o.KlSchedule.VariesPerStep)
+            {
+                w.WriteStartObject("kl_schedule");
+                w.WriteString("kind", o.KlSchedule.Kind == KlScheduleKind.Linear ? "linear" : "cyclical");
+                w.WriteNumber("warmup_steps", o.KlSchedule.WarmupSteps);
+                w.WriteNumber("cycle_steps", o.KlSchedule.CycleSteps);
+                w.WriteNumber("ramp", o.KlSchedule.RampFraction);
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(ms.ToArray());
     }
+
+    static KlSchedule ScheduleFromJson(JsonElement k) => k.GetProperty("kind").GetString() switch
+    {
+        "linear" => KlSchedule.Linear(k.GetProperty("warmup_steps").GetInt64()),
+        "cyclical" => KlSchedule.Cyclical(k.GetProperty("cycle_steps").GetInt64(), k.GetProperty("ramp").GetDouble()),
+        var other => throw new FormatException($"unknown KL schedule kind '{other}'"),
+    };
 
     static TrainingOptions OptionsFromJson(string json, string path)
     {
@@ -190,6 +206,7 @@ public sealed class Checkpoint
                     r.GetProperty("eps").GetSingle(), r.GetProperty("weight_decay").GetSingle(), r.GetProperty("decoupled").GetBoolean()),
                 ClipNorm = r.GetProperty("clip").GetSingle(),
                 Seed = r.GetProperty("seed").GetUInt64(),
+                KlSchedule = r.TryGetProperty("kl_schedule", out var k) ? ScheduleFromJson(k) : KlSchedule.Constant,
             };
             options.Validate();
             return options;

@@ -269,8 +269,13 @@ public sealed class VaeModel : IDisposable
     /// receives exactly this batch's gradient: weight gradients are assigned by their GEMMs and the bias region is
     /// zeroed once, so no separate ZeroGradients pass is needed.
     /// </summary>
-    public void Backward(int rows)
+    public void Backward(int rows) => Backward(rows, Config.Beta);
+
+    /// <summary>As <see cref="Backward(int)"/> with the KL term weighted by <paramref name="klWeight"/> instead of the
+    /// config's beta (KL annealing schedules).</summary>
+    public void Backward(int rows, float klWeight)
     {
+        if (!(klWeight >= 0 && float.IsFinite(klWeight))) throw new ArgumentOutOfRangeException(nameof(klWeight), klWeight, "The KL weight must be finite and >= 0.");
         CheckRows(rows);
         int d = Config.Input, l = Config.Latent;
         float scale = 1f / rows;
@@ -305,7 +310,7 @@ public sealed class VaeModel : IDisposable
         int nl = rows * l;
         backend.ReparameterizeBackward(LogVar.Slice(0, nl), Eps.Slice(0, nl), dz.Slice(0, nl), dMu.Slice(0, nl), dLogVar.Slice(0, nl),
             Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
-        if (Config.Beta != 0f) backend.KlStandardNormalBackward(Mu, LogVar, dMu, dLogVar, rows, l, Config.Beta * scale);
+        if (klWeight != 0f) backend.KlStandardNormalBackward(Mu, LogVar, dMu, dLogVar, rows, l, klWeight * scale);
         backend.Concat(dMu, dLogVar, dHeads, rows, l, l);
 
         // Encoder, top down; the input needs no gradient.

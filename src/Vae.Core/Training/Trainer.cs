@@ -68,8 +68,12 @@ public sealed class Trainer : IDisposable
     public TrainingOptions Options { get; }
 
     /// <summary>True when steps are replayed from captured graphs (a backend with <see cref="IGraphCapture"/> and
-    /// <see cref="TrainingOptions.UseGraphs"/>).</summary>
-    public bool UsesGraphs => Options.UseGraphs && backend is IGraphCapture;
+    /// <see cref="TrainingOptions.UseGraphs"/>, and a KL weight that does not change per step: a captured step
+    /// bakes its scalars in).</summary>
+    public bool UsesGraphs => Options.UseGraphs && backend is IGraphCapture && !Options.KlSchedule.VariesPerStep;
+
+    /// <summary>The KL weight of optimizer step <paramref name="step"/>: the model's beta times the schedule's factor.</summary>
+    public float KlWeight(long step) => model.Config.Beta * Options.KlSchedule.Factor(step);
     public TrainingState State { get; }
     public VaeModel Model => model;
     /// <summary>The test-set evaluation of the last epoch (null before the first epoch or without a test set).</summary>
@@ -179,7 +183,7 @@ public sealed class Trainer : IDisposable
         int noise = rows * model.Config.Latent;
         backend.RandomNormal(model.Eps.Slice(0, noise), Options.Seed, noiseCounter);
         model.Forward(rows);
-        model.Backward(rows);
+        model.Backward(rows, KlWeight(State.Step + 1));
         var p = model.Parameters;
         if (Options.ClipNorm > 0)
         {

@@ -14,6 +14,8 @@ public sealed record TrainingOptions
     /// <summary>Replay captured steps on backends that support it (CUDA graphs); false runs every call eagerly, for debugging.
     /// A runtime choice, not stored in checkpoints.</summary>
     public bool UseGraphs { get; init; } = true;
+    /// <summary>How the KL term's weight (the model's beta times this schedule's factor) changes over the steps.</summary>
+    public KlSchedule KlSchedule { get; init; } = KlSchedule.Constant;
 
     public void Validate()
     {
@@ -21,6 +23,7 @@ public sealed record TrainingOptions
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "Batch size must be >= 1.");
         if (!(ClipNorm >= 0 && float.IsFinite(ClipNorm))) throw new ArgumentOutOfRangeException(nameof(ClipNorm), ClipNorm, "Clip norm must be finite and >= 0 (0 = off).");
         Adam.Validate();
+        KlSchedule.Validate();
     }
 }
 

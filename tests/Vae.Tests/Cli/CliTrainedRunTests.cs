@@ -315,3 +315,29 @@ public sealed class CliTrainedRunTests(TrainedRunFixture run) : IClassFixture<Tr
         Assert.False(File.Exists(samples));
     }
 }
+
+/// <summary>`vae train --kl-warmup/--kl-cycle`: the schedule in steps lands in the checkpoint; bad combinations are usage errors.</summary>
+public sealed class CliKlScheduleTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixture>
+{
+    [Fact]
+    public void KlWarmupInEpochsIsRecordedInStepsInTheCheckpoint()
+    {
+        string output = run.File("warm-" + Guid.NewGuid().ToString("N"));
+        var r = VaeProcess.Run(run.Folder, [.. TrainedRunFixture.TrainArgs(run.Data.Folder, 1, output), "--kl-warmup", "0.5"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("KL weight schedule: linear warm-up over 4 steps", r.Stdout, StringComparison.Ordinal); // 8 steps per epoch
+        var options = Vae.Checkpoints.Checkpoint.Read(Path.Combine(output, "vae.safetensors")).Options!;
+        Assert.Equal(Vae.Training.KlSchedule.Linear(4), options.KlSchedule);
+    }
+
+    [Theory]
+    [InlineData("--kl-warmup 2 --kl-cycle 3", "two different schedules")]
+    [InlineData("--kl-ramp 0.3", "give --kl-cycle too")]
+    public void ConflictingScheduleFlagsAreUsageErrors(string flags, string message)
+    {
+        string output = run.File("bad-" + Guid.NewGuid().ToString("N"));
+        var r = VaeProcess.Run(run.Folder, [.. TrainedRunFixture.TrainArgs(run.Data.Folder, 1, output), .. flags.Split(' ')]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(message, r.Stderr, StringComparison.Ordinal);
+    }
+}
