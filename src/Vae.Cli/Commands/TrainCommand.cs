@@ -14,7 +14,7 @@ public static class TrainCommand
 usage: vae train [--model vae] [--data DIR] [--epochs 10] [--batch 128] [--hidden 400,400] [--latent 20]
                  [--lr 1e-3] [--beta 1] [--recon bce|mse] [--weight-decay 0] [--clip 0] [--seed 1]
                  [--out DIR] [--resume] [--force] [--backend cpu] [--threads N] [--no-graph]
-                 [--kl-warmup EPOCHS | --kl-cycle EPOCHS [--kl-ramp 0.5]]
+                 [--kl-warmup EPOCHS | --kl-cycle EPOCHS [--kl-ramp 0.5] | --kl-capacity NATS [--kl-capacity-epochs E]]
 
 Trains the VAE (default: the seed model 784-400-400-20, BCE + KL, Adam 1e-3, batch 128, 10 epochs) and writes into
 the output folder (default runs/vae/): vae.safetensors (weights, Adam state, counters; rewritten atomically after
@@ -26,10 +26,12 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
   --clip X           clip gradients to global L2 norm X (0 = off)
   --kl-warmup E      KL annealing: the KL weight rises linearly from ~0 to beta over the first E epochs
   --kl-cycle E       cyclical KL annealing: cycles of E epochs, the weight rising over the first --kl-ramp of each
+  --kl-capacity C    capacity annealing (Burgess et al.): the KL term is beta |KL - C_t|, C_t rising from 0 to C nats
+                     over --kl-capacity-epochs (default: all epochs); use a large beta, e.g. --beta 100
   --no-graph         on --backend cuda, launch every kernel of every step instead of replaying a captured CUDA graph
 """ + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 
-    static readonly string[] SettingsFlags = ["batch", "hidden", "latent", "lr", "beta", "recon", "weight-decay", "clip", "seed", "kl-warmup", "kl-cycle", "kl-ramp"];
+    static readonly string[] SettingsFlags = ["batch", "hidden", "latent", "lr", "beta", "recon", "weight-decay", "clip", "seed", "kl-warmup", "kl-cycle", "kl-ramp", "kl-capacity", "kl-capacity-epochs"];
 
     public static int Run(CliArgs cli)
     {
@@ -42,7 +44,11 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
         float klWarmupEpochs = cli.Float("kl-warmup", 0f, 0f, 1e6f);
         float klCycleEpochs = cli.Float("kl-cycle", 0f, 0f, 1e6f);
         float klRamp = cli.Float("kl-ramp", 0.5f, 1e-6f, 1f);
-        if (klWarmupEpochs > 0 && klCycleEpochs > 0) throw new UsageException("--kl-warmup and --kl-cycle are two different schedules: give one.");
+        float klCapacity = cli.Float("kl-capacity", 0f, 0f, 1e6f);
+        float klCapacityEpochs = cli.Float("kl-capacity-epochs", 0f, 0f, 1e6f);
+        if ((klWarmupEpochs > 0 ? 1 : 0) + (klCycleEpochs > 0 ? 1 : 0) + (cli.Has("kl-capacity") ? 1 : 0) > 1)
+            throw new UsageException("--kl-warmup, --kl-cycle and --kl-capacity are different schedules: give one.");
+        if (cli.Has("kl-capacity-epochs") && !cli.Has("kl-capacity")) throw new UsageException("--kl-capacity-epochs is the ramp of --kl-capacity: give --kl-capacity too.");
         if (cli.Has("kl-ramp") && !(klCycleEpochs > 0)) throw new UsageException("--kl-ramp shapes the cycles of --kl-cycle: give --kl-cycle too.");
         int epochs = cli.Int("epochs", 10, 1, 100_000);
         string checkpointPath = Path.Combine(outDir, RunFiles.CheckpointName);
@@ -93,15 +99,16 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
         }
         if (test.Pixels != train.Pixels) throw new InvalidDataException($"{dataDir}: training images have {train.Pixels} pixels but test images {test.Pixels}.");
 
-        if (!resume && (klWarmupEpochs > 0 || klCycleEpochs > 0))
+        if (!resume && (klWarmupEpochs > 0 || klCycleEpochs > 0 || cli.Has("kl-capacity")))
         {
             // Epochs to steps with this training set's batches per epoch (the checkpoint records steps).
             long stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
+            long Steps(float epochs) => Math.Max(1, (long)Math.Round(epochs * stepsPerEpoch));
             options = options with
             {
-                KlSchedule = klWarmupEpochs > 0
-                    ? KlSchedule.Linear(Math.Max(1, (long)Math.Round(klWarmupEpochs * stepsPerEpoch)))
-                    : KlSchedule.Cyclical(Math.Max(1, (long)Math.Round(klCycleEpochs * stepsPerEpoch)), klRamp),
+                KlSchedule = klWarmupEpochs > 0 ? KlSchedule.Linear(Steps(klWarmupEpochs))
+                    : klCycleEpochs > 0 ? KlSchedule.Cyclical(Steps(klCycleEpochs), klRamp)
+                    : KlSchedule.Capacity(klCapacity, Steps(klCapacityEpochs > 0 ? klCapacityEpochs : options.Epochs)),
             };
         }
 

@@ -174,10 +174,11 @@ public sealed class Checkpoint
             if (o.KlSchedule.VariesPerStep)
             {
                 w.WriteStartObject("kl_schedule");
-                w.WriteString("kind", o.KlSchedule.Kind == KlScheduleKind.Linear ? "linear" : "cyclical");
+                w.WriteString("kind", o.KlSchedule.Kind.ToString().ToLowerInvariant());
                 w.WriteNumber("warmup_steps", o.KlSchedule.WarmupSteps);
                 w.WriteNumber("cycle_steps", o.KlSchedule.CycleSteps);
                 w.WriteNumber("ramp", o.KlSchedule.RampFraction);
+                w.WriteNumber("capacity", o.KlSchedule.CapacityNats);
                 w.WriteEndObject();
             }
             w.WriteEndObject();
@@ -189,6 +190,7 @@ public sealed class Checkpoint
     {
         "linear" => KlSchedule.Linear(k.GetProperty("warmup_steps").GetInt64()),
         "cyclical" => KlSchedule.Cyclical(k.GetProperty("cycle_steps").GetInt64(), k.GetProperty("ramp").GetDouble()),
+        "capacity" => KlSchedule.Capacity(k.GetProperty("capacity").GetDouble(), k.GetProperty("warmup_steps").GetInt64()),
         var other => throw new FormatException($"unknown KL schedule kind '{other}'"),
     };
 

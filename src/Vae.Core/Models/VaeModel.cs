@@ -272,10 +272,10 @@ public sealed class VaeModel : IDisposable
     public void Backward(int rows) => Backward(rows, Config.Beta);
 
     /// <summary>As <see cref="Backward(int)"/> with the KL term weighted by <paramref name="klWeight"/> instead of the
-    /// config's beta (KL annealing schedules).</summary>
+    /// config's beta (KL annealing schedules; negative for capacity annealing below its target, which pushes the KL up).</summary>
     public void Backward(int rows, float klWeight)
     {
-        if (!(klWeight >= 0 && float.IsFinite(klWeight))) throw new ArgumentOutOfRangeException(nameof(klWeight), klWeight, "The KL weight must be finite and >= 0.");
+        if (!float.IsFinite(klWeight)) throw new ArgumentOutOfRangeException(nameof(klWeight), klWeight, "The KL weight must be finite.");
         CheckRows(rows);
         int d = Config.Input, l = Config.Latent;
         float scale = 1f / rows;

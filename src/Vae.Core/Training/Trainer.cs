@@ -183,7 +183,15 @@ public sealed class Trainer : IDisposable
         int noise = rows * model.Config.Latent;
         backend.RandomNormal(model.Eps.Slice(0, noise), Options.Seed, noiseCounter);
         model.Forward(rows);
-        model.Backward(rows, KlWeight(State.Step + 1));
+        float klWeight = KlWeight(State.Step + 1);
+        if (Options.KlSchedule.Kind == KlScheduleKind.Capacity)
+        {
+            // beta * |KL - C|: its gradient weights the KL by +-beta, by the sign of the batch-mean KL against C.
+            backend.Download<float>(model.LossTotals, totals);
+            double excess = totals[1] / rows - Options.KlSchedule.CapacityAt(State.Step + 1);
+            klWeight = excess > 0 ? model.Config.Beta : excess < 0 ? -model.Config.Beta : 0f;
+        }
+        model.Backward(rows, klWeight);
         var p = model.Parameters;
         if (Options.ClipNorm > 0)
         {

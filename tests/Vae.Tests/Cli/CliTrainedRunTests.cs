@@ -331,7 +331,9 @@ public sealed class CliKlScheduleTests(TrainedRunFixture run) : IClassFixture<Tr
     }
 
     [Theory]
-    [InlineData("--kl-warmup 2 --kl-cycle 3", "two different schedules")]
+    [InlineData("--kl-warmup 2 --kl-cycle 3", "different schedules")]
+    [InlineData("--kl-cycle 2 --kl-capacity 5", "different schedules")]
+    [InlineData("--kl-capacity-epochs 2", "give --kl-capacity too")]
     [InlineData("--kl-ramp 0.3", "give --kl-cycle too")]
     public void ConflictingScheduleFlagsAreUsageErrors(string flags, string message)
     {

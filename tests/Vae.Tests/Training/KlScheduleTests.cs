@@ -130,4 +130,53 @@ public sealed class KlScheduleTests
         first.Backend.Download<float>(first.Model.Parameters.Parameters, continued);
         Tolerance.AssertBitwiseEqual("parameters after 2 epochs", continued, straight);
     }
+
+    [Fact]
+    public void Capacity_rises_linearly_to_its_target()
+    {
+        var s = KlSchedule.Capacity(10, 4);
+        Assert.Equal([2.5, 5, 7.5, 10, 10], Enumerable.Range(1, 5).Select(t => s.CapacityAt(t)));
+        Assert.True(s.VariesPerStep);
+        Assert.Throws<ArgumentOutOfRangeException>(() => KlSchedule.Capacity(-1, 4).Validate());
+    }
+
+    static (float[] parameters, float kl) TrainCapacity(KlSchedule schedule, int steps)
+    {
+        var config = new VaeConfig(10, [6], 3, ReconstructionLoss.Bce, 4f);
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 4, Seed = 6, KlSchedule = schedule, Adam = new AdamSettings(1e-2f) };
+        using var run = new TrainingSetup(new CpuBackend(threads: 1), config, options, new TrainingState(), SyntheticImages.Uniform(3, 16, config.Input), null);
+        int[] indices = [0, 5, 9, 12];
+        for (int i = 0; i < steps; i++)
+        {
+            run.Trainer.LoadBatch(run.Train, indices);
+            run.Trainer.TrainStep(4);
+        }
+        var p = new float[run.Model.Parameters.Layout.TotalLength];
+        run.Backend.Download<float>(run.Model.Parameters.Parameters, p);
+        return (p, run.Trainer.LastTotals[1] / 4);
+    }
+
+    [Fact]
+    public void Capacity_annealing_weights_the_kl_by_the_sign_of_its_excess()
+    {
+        // C = 0: the batch KL is above it, so the weight is +beta: exactly the constant schedule's step.
+        Tolerance.AssertBitwiseEqual("one step with C = 0", TrainCapacity(KlSchedule.Capacity(0, 1), 1).parameters,
+            TrainCapacity(KlSchedule.Constant, 1).parameters);
+        // C = 40 nats, far above: the weight is -beta, which drives the KL up toward C.
+        float klConstant = TrainCapacity(KlSchedule.Constant, 40).kl;
+        float klCapacity = TrainCapacity(KlSchedule.Capacity(40, 1), 40).kl;
+        Assert.True(klCapacity > 5 * klConstant + 1, $"KL per image after 40 steps: {klCapacity} with capacity 40, {klConstant} without");
+    }
+
+    [Fact]
+    public void A_capacity_schedule_survives_a_checkpoint()
+    {
+        using var folder = new ScratchDirectory();
+        using var backend = new CpuBackend(threads: 1);
+        using var model = new VaeModel(backend, new VaeConfig(10, [6], 3), 4);
+        string path = Path.Combine(folder.Path, "c.safetensors");
+        var options = new TrainingOptions { BatchSize = 4, KlSchedule = KlSchedule.Capacity(25, 900) };
+        Checkpoint.Save(path, model, options, new TrainingState());
+        Assert.Equal(options.KlSchedule, Checkpoint.Read(path).Options!.KlSchedule);
+    }
 }
