@@ -11,6 +11,7 @@ commands:
   sample       decode z ~ N(0, I) into a grid of images
   reconstruct  test images above their reconstructions
   interpolate  decode the line between two test images' latent means
+  anomaly      hold out each class in turn, train on the rest, detect it by the VAE's score: ROC AUC, precision, recall
   bench train  median training-step time, GFLOP/s against the FMA peak, bytes allocated per step
   bench gemm   GEMM throughput at the VAE's shapes against the measured FMA peak
   gradcheck    gradients against finite differences, and the CUDA backend against the CPU one (--backend all)
@@ -35,6 +36,7 @@ try
         "sample" => PictureCommands.Sample(cli),
         "reconstruct" => PictureCommands.Reconstruct(cli),
         "interpolate" => PictureCommands.Interpolate(cli),
+        "anomaly" => AnomalyCommand.Run(cli),
         "info" => InfoCommand.Run(cli),
         "gradcheck" => GradCheckCommand.Run(cli),
         _ => throw new UsageException($"Unknown command '{string.Join(' ', words)}'."),
