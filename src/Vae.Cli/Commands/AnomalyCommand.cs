@@ -143,7 +143,7 @@ Class names are Fashion-MNIST's for a ten-class set (digits for a folder named l
             return 0;
         }
         Console.WriteLine(string.Create(inv,
-            $"held-out class detection on {test.Name}: VAE {config.Describe()}, {epochs} epochs per class, score = recon + KL ({(mode == AnomalyScoreMode.PosteriorMean ? "posterior mean" : "one posterior sample")}), threshold = {percentile:G}th percentile of training scores"));
+            $"held-out class detection on {test.Name}: VAE {config.Describe()}, {epochs} epochs per class, score = recon + KL ({(mode == AnomalyScoreMode.PosteriorMean ? "posterior mean" : "one posterior sample")}), threshold = {Ordinal(percentile)} percentile of training scores"));
         int nameWidth = Math.Max(4, results.Max(r => r.Name.Length));
         Console.WriteLine($"{"class",5}  {"name".PadRight(nameWidth)}  {"AUC",6}  {"precision",9}  {"recall",6}  {"F1",6}  {"threshold",10}");
         foreach (var r in results)
@@ -152,7 +152,7 @@ Class names are Fashion-MNIST's for a ten-class set (digits for a folder named l
             Console.WriteLine(string.Create(inv,
                 $"{r.Class,5}  {r.Name.PadRight(nameWidth)}  {e.Auc,6:F4}  {e.Precision,9:F4}  {e.Recall,6:F4}  {e.F1,6:F4}  {e.Threshold,10:F2}"));
         }
-        Console.WriteLine(string.Create(inv, $"mean AUC {meanAuc:F4} over {results.Count} classes"));
+        Console.WriteLine(string.Create(inv, $"mean AUC {meanAuc:F4} over {results.Count} {(results.Count == 1 ? "class" : "classes")}"));
         foreach (var path in written) Console.WriteLine($"wrote {path}");
         return 0;
     }
@@ -165,6 +165,16 @@ Class names are Fashion-MNIST's for a ten-class set (digits for a folder named l
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double p) || !(p >= 0 && p <= 100))
             throw new UsageException($"--percentile needs a number in [0, 100] (got '{text}').");
         return p;
+    }
+
+    /// <summary>95 -> "95th", 1 -> "1st", 22 -> "22nd", 12 -> "12th", 99.5 -> "99.5th".</summary>
+    static string Ordinal(double p)
+    {
+        string text = p.ToString("G", CultureInfo.InvariantCulture);
+        if (p != Math.Floor(p)) return text + "th";
+        int n = (int)p;
+        string suffix = (n % 100) is 11 or 12 or 13 ? "th" : (n % 10) switch { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" };
+        return text + suffix;
     }
 
     /// <summary>"0-9", "3", "0,2,5-7": class indices in the order given, each once. Bad syntax is a usage error.</summary>

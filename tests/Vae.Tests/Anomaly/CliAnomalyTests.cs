@@ -166,7 +166,7 @@ public sealed class CliAnomalyTests(AnomalyRunFixture run) : IClassFixture<Anoma
         Assert.Equal("class 3", row[1]);
         double auc = double.Parse(row[2], CultureInfo.InvariantCulture);
         Assert.True(auc > 0.9, r.ToString());
-        Assert.Equal($"mean AUC {row[2]} over 1 classes", lines[3]);
+        Assert.Equal($"mean AUC {row[2]} over 1 class", lines[3]);
         Assert.Contains(lines, l => l == $"wrote {Path.Combine(output, "anomaly.csv")}");
         var csv = File.ReadAllLines(Path.Combine(output, "anomaly.csv"));
         Assert.Equal(2, csv.Length);
