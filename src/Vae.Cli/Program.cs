@@ -12,6 +12,7 @@ commands:
   reconstruct  test images above their reconstructions
   interpolate  decode the line between two test images' latent means
   latent       2-D maps of the latent space: scatter of test means by class, decoded manifold, PCA, t-SNE
+  anomaly      hold out each class in turn, train on the rest, detect it by the VAE's score: ROC AUC, precision, recall
   bench train  median training-step time, GFLOP/s against the FMA peak, bytes allocated per step
   bench gemm   GEMM throughput at the VAE's shapes against the measured FMA peak
   gradcheck    gradients against finite differences, and the CUDA backend against the CPU one (--backend all)
@@ -37,6 +38,7 @@ try
         "reconstruct" => PictureCommands.Reconstruct(cli),
         "interpolate" => PictureCommands.Interpolate(cli),
         "latent" => LatentCommand.Run(cli),
+        "anomaly" => AnomalyCommand.Run(cli),
         "info" => InfoCommand.Run(cli),
         "gradcheck" => GradCheckCommand.Run(cli),
         _ => throw new UsageException($"Unknown command '{string.Join(' ', words)}'."),
