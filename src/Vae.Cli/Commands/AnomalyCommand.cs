@@ -37,7 +37,7 @@ gap and the 20 lowest-scored), anomaly.png (one row per class: the 8 highest, a 
   --score mean|sample  reconstruction at the posterior mean (default, deterministic) or at one fixed-seed sample
   --epochs N         training epochs per held-out class
 Class names are Fashion-MNIST's for a ten-class set (digits for a folder named like MNIST), else 'class K'.
-""" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
+""" + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 
     static readonly string[] FashionMnistNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 

@@ -26,8 +26,7 @@ latent dimensions.
                      BCE models use the Bernoulli likelihood; MSE models the Gaussian of variance 1/2 whose negative
                      log-density is the squared error plus (pixels / 2) log(pi), a continuous density.
   --batch N          images per batch, and samples decoded at once for --nll (memory grows with it)
-
-""" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
+""" + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 
     public static int Run(CliArgs cli)
     {

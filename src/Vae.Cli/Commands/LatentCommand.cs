@@ -29,7 +29,7 @@ output folder (default: the checkpoint's folder):
   --perplexity P   t-SNE's effective number of neighbours (needs at least 3 P + 1 points)
   --iterations N   t-SNE gradient steps (early exaggeration 12 for the first 250, learning rate max(N / 12, 200))
   --seed S         picks the subset and t-SNE's initial layout
-""" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
+""" + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 
     public static int Run(CliArgs cli)
     {

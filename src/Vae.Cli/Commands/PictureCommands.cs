@@ -10,19 +10,19 @@ public static class PictureCommands
 usage: vae sample --checkpoint FILE [--count 64] [--columns 8] [--seed 1] [--out samples.png]
 
 Decodes draws of z ~ N(0, I) and writes them as a grid (sigmoid probabilities as grey levels).
-""" + CommonOptions.BackendHelp;
+""" + "\n" + CommonOptions.BackendHelp;
 
     public const string ReconstructHelp = """
 usage: vae reconstruct --checkpoint FILE [--data DIR] [--first 0] [--count 16] [--columns 8] [--out reconstructions.png]
 
 Writes test images (rows of inputs) above their reconstructions through the posterior mean.
-""" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
+""" + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 
     public const string InterpolateHelp = """
 usage: vae interpolate --checkpoint FILE [--data DIR] [--from 0] [--to 1] [--steps 10] [--out interpolation.png]
 
 Decodes points on the straight line between the posterior means of test images --from and --to (both included).
-""" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
+""" + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 
     public static int Sample(CliArgs cli)
     {

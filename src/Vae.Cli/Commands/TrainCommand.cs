@@ -29,7 +29,7 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
   --kl-capacity C    capacity annealing (Burgess et al.): the KL term is beta |KL - C_t|, C_t rising from 0 to C nats
                      over --kl-capacity-epochs (default: all epochs); use a large beta, e.g. --beta 100
   --no-graph         on --backend cuda, launch every kernel of every step instead of replaying a captured CUDA graph
-""" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
+""" + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 
     static readonly string[] SettingsFlags = ["batch", "hidden", "latent", "lr", "beta", "recon", "weight-decay", "clip", "seed", "kl-warmup", "kl-cycle", "kl-ramp", "kl-capacity", "kl-capacity-epochs"];
 

@@ -21,7 +21,7 @@ public sealed class CliHelpTests : IDisposable
         var r = VaeProcess.Run(_folder.Path, word.Length == 0 ? [] : [word]);
         CliAssert.Succeeded(r);
         Assert.StartsWith("usage: vae <command>", r.Stdout, StringComparison.Ordinal);
-        foreach (var command in new[] { "train", "eval", "sample", "reconstruct", "interpolate", "bench train", "bench gemm", "help" })
+        foreach (var command in new[] { "train", "eval", "sample", "reconstruct", "interpolate", "latent", "anomaly", "bench train", "bench gemm", "info", "gradcheck", "help" })
             Assert.True(r.StdoutLines.Any(l => l.StartsWith("  " + command + " ", StringComparison.Ordinal)), $"'{command}' missing from:\n{r}");
     }
 
@@ -33,6 +33,10 @@ public sealed class CliHelpTests : IDisposable
     [InlineData("interpolate", "--from")]
     [InlineData("bench train", "--steps")]
     [InlineData("bench gemm", "--threads")]
+    [InlineData("latent", "--tsne")]
+    [InlineData("anomaly", "--percentile")]
+    [InlineData("info", "--json")]
+    [InlineData("gradcheck", "--backend")]
     public void CommandHelpShowsItsUsage(string command, string oneOfItsOptions)
     {
         var r = VaeProcess.Run(_folder.Path, [.. command.Split(' '), "--help"]);
@@ -40,5 +44,22 @@ public sealed class CliHelpTests : IDisposable
         Assert.StartsWith($"usage: vae {command} ", r.Stdout, StringComparison.Ordinal);
         Assert.Contains(oneOfItsOptions, r.Stdout, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_folder.Path));   // --help does nothing else
+    }
+
+    [Theory]
+    [InlineData("train")]
+    [InlineData("eval")]
+    [InlineData("sample")]
+    [InlineData("reconstruct")]
+    [InlineData("interpolate")]
+    [InlineData("latent")]
+    [InlineData("anomaly")]
+    public void SharedOptionsStartOnTheirOwnLines(string command)
+    {
+        var r = VaeProcess.Run(_folder.Path, command, "--help");
+        CliAssert.Succeeded(r);
+        Assert.Contains(r.StdoutLines, l => l.StartsWith("  --backend NAME ", StringComparison.Ordinal));
+        foreach (var option in new[] { "--backend NAME ", "--data DIR " })
+            Assert.DoesNotContain(r.StdoutLines, l => l.Contains(option, StringComparison.Ordinal) && !l.StartsWith("  " + option, StringComparison.Ordinal));
     }
 }
