@@ -272,6 +272,24 @@ public static class BackendChecks
         IdenticalOrDisjoint(dLogVar, logVar, n, nameof(dLogVar), nameof(logVar));
     }
 
+    /// <summary>
+    /// As <see cref="KlStandardNormalBackward"/> for mu, logVar, dMu and dLogVar (rows, cols); perDimension (cols) disjoint from
+    /// the other four; freeBits not NaN.
+    /// </summary>
+    public static void KlFreeBitsBackward(IComputeBackend backend, DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar,
+        DeviceSpan<float> perDimension, int rows, int cols, float scale, float freeBits)
+    {
+        KlStandardNormalBackward(backend, mu, logVar, dMu, dLogVar, rows, cols, scale);
+        Vector(backend, perDimension, cols, nameof(perDimension));
+        int n = rows * cols;
+        Disjoint(perDimension, cols, mu, n, nameof(perDimension), nameof(mu));
+        Disjoint(perDimension, cols, logVar, n, nameof(perDimension), nameof(logVar));
+        Disjoint(perDimension, cols, dMu, n, nameof(perDimension), nameof(dMu));
+        Disjoint(perDimension, cols, dLogVar, n, nameof(perDimension), nameof(dLogVar));
+        if (float.IsNaN(freeBits))
+            throw new ArgumentOutOfRangeException(nameof(freeBits), freeBits, "freeBits is NaN; it must be a number (nats per latent dimension).");
+    }
+
     /// <summary>muQ, logVarQ, muP, logVarP (rows, cols); perSample (rows) and total (1 or null) disjoint from everything else.</summary>
     public static void KlGaussianForward(IComputeBackend backend, DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP,
         DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)

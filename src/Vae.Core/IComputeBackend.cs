@@ -145,6 +145,20 @@ public interface IComputeBackend : IDisposable
     void KlStandardNormalBackward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar, int rows, int cols, float scale);
 
     /// <summary>
+    /// Free bits (Kingma et al. 2016): a KL floor per latent dimension. mu, logVar, dMu, dLogVar (rows, cols); perDimension (cols).
+    /// First perDimension[c] = the batch-mean KL of dimension c, (1 / rows) * sum over rows of -0.5 * (1 + logVar - mu^2 - exp(logVar))
+    /// (accumulated in double in a fixed order, rounded to float once; 0 when rows = 0). Then, like KlStandardNormalBackward,
+    /// dMu += scale * mu; dLogVar += scale * 0.5 * (exp(logVar) - 1) (accumulates), but only in the columns whose
+    /// perDimension[c] &gt; freeBits (the stored float value); the other columns of dMu and dLogVar are left untouched.
+    /// This is the gradient of scale * rows * sum over c of max(freeBits, perDimension[c]): with scale = 1 / rows, of the
+    /// free-bits objective sum_c max(freeBits, KL_c), whose gradient is zero below the floor. freeBits is not NaN.
+    /// In place: dMu and dLogVar may each be mu or logVar (not the same one), as for KlStandardNormalBackward;
+    /// perDimension is disjoint from everything else.
+    /// </summary>
+    void KlFreeBitsBackward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar,
+        DeviceSpan<float> perDimension, int rows, int cols, float scale, float freeBits);
+
+    /// <summary>
     /// KL(q || p) between diagonal Gaussians, all (rows, cols):
     /// perSample = 0.5 * sum of (logVarP - logVarQ + (exp(logVarQ) + (muQ - muP)^2) * exp(-logVarP) - 1).
     /// </summary>

@@ -1,6 +1,7 @@
 // Loss forwards and backwards: BCE with logits, squared error, Gaussian NLL, softmax cross-entropy with an ignore
-// index, KL to a standard normal and KL between diagonal Gaussians. A forward computes each row's sum (in double)
-// inside one piece of work, then total[0] adds the rows in order. Backwards are flat elementwise maps.
+// index, KL to a standard normal and KL between diagonal Gaussians, and the free-bits KL backward. A forward computes
+// each row's sum (in double) inside one piece of work, then total[0] adds the rows in order. Backwards are flat
+// elementwise maps; the free-bits backward first takes each column's mean KL (stripes of columns, rows in order).
 using System.Numerics.Tensors;
 using Vae.Cpu.Operators;
 using Vae.Cpu.Threading;
@@ -91,6 +92,38 @@ public sealed unsafe partial class CpuBackend
         int n = rows * cols;
         var kernel = new QuaternaryPairMapKernel<KlStandardNormalGradientOperator>(new(scale), Ptr(mu), Ptr(logVar), Ptr(dMu), Ptr(dLogVar), Ptr(dMu), Ptr(dLogVar));
         RangeWork.RunElements(Pool, kernel, n, RangeWork.TranscendentalCost);
+    }
+
+    /// <summary>Columns one piece of the free-bits column means handles (its double accumulators live on the stack).</summary>
+    const int FreeBitsStripe = 64;
+
+    public void KlFreeBitsBackward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar,
+        DeviceSpan<float> perDimension, int rows, int cols, float scale, float freeBits)
+    {
+        BackendChecks.KlFreeBitsBackward(this, mu, logVar, dMu, dLogVar, perDimension, rows, cols, scale, freeBits);
+        if (cols == 0) return;
+        // perDimension[c] = -0.5 / rows * sum over rows (in order, in double) of (1 + logVar - mu^2 - exp(logVar)).
+        float* means = Ptr(perDimension);
+        int stripes = (cols + FreeBitsStripe - 1) / FreeBitsStripe;
+        long stripeWork = Math.Max(1L, (long)rows * FreeBitsStripe * RangeWork.TranscendentalCost);
+        int grain = (int)Math.Max(1L, RangeWork.ElementsPerPiece(RangeWork.SimpleCost) / stripeWork);   // stripes per piece of work
+        var columnMeans = new KlColumnMeanKernel(Ptr(mu), Ptr(logVar), means, rows, cols);
+        RangeWork.Run(Pool, columnMeans, stripes, grain, (long)rows * cols * RangeWork.TranscendentalCost);
+        if (rows == 0) return;
+
+        int active = 0;
+        for (int c = 0; c < cols; c++)
+            if (means[c] > freeBits) active++;
+        if (active == 0) return;
+        if (active == cols)
+        {
+            // Every dimension is above its floor: the plain KL backward.
+            var all = new QuaternaryPairMapKernel<KlStandardNormalGradientOperator>(new(scale), Ptr(mu), Ptr(logVar), Ptr(dMu), Ptr(dLogVar), Ptr(dMu), Ptr(dLogVar));
+            RangeWork.RunElements(Pool, all, rows * cols, RangeWork.TranscendentalCost);
+            return;
+        }
+        var masked = new KlFreeBitsGradientKernel(new(scale), Ptr(mu), Ptr(logVar), Ptr(dMu), Ptr(dLogVar), means, cols, freeBits);
+        RangeWork.RunRows(Pool, masked, rows, cols, RangeWork.TranscendentalCost);
     }
 
     public void KlGaussianForward(DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
@@ -186,6 +219,59 @@ public sealed unsafe partial class CpuBackend
     {
         public void Execute(int start, int count) =>
             VectorLoops.MapPair(op, x + start, y + start, z + start, w + start, first + start, second + start, count);
+    }
+
+    /// <summary>
+    /// perDimension[c] for the columns of stripes [start, start + count) (FreeBitsStripe columns each): the KL terms of a
+    /// column, each combined in double from the float inputs and a float exp, added in row order in double, times -0.5 / rows.
+    /// </summary>
+    readonly struct KlColumnMeanKernel(float* mu, float* logVar, float* perDimension, int rows, int cols) : IRangeKernel
+    {
+        public void Execute(int start, int count)
+        {
+            double* sums = stackalloc double[FreeBitsStripe];
+            for (int stripe = start; stripe < start + count; stripe++)
+            {
+                int first = stripe * FreeBitsStripe, width = Math.Min(FreeBitsStripe, cols - first);
+                for (int k = 0; k < width; k++) sums[k] = 0;
+                for (int r = 0; r < rows; r++)
+                {
+                    long o = (long)r * cols + first;
+                    for (int k = 0; k < width; k++)
+                    {
+                        float m = mu[o + k], lv = logVar[o + k];
+                        sums[k] += 1.0 + lv - (double)m * m - MathF.Exp(lv);
+                    }
+                }
+                for (int k = 0; k < width; k++) perDimension[first + k] = rows == 0 ? 0f : (float)(-0.5 * sums[k] / rows);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rows [start, start + count): the KL standard-normal gradient accumulated into the columns whose perDimension &gt; freeBits,
+    /// one vector map per run of consecutive such columns.
+    /// </summary>
+    readonly struct KlFreeBitsGradientKernel(KlStandardNormalGradientOperator op, float* mu, float* logVar, float* dMu, float* dLogVar,
+        float* perDimension, int cols, float freeBits) : IRangeKernel
+    {
+        public void Execute(int start, int count)
+        {
+            for (int r = start; r < start + count; r++)
+            {
+                long o = (long)r * cols;
+                int c = 0;
+                while (c < cols)
+                {
+                    if (!(perDimension[c] > freeBits)) { c++; continue; }
+                    int end = c + 1;
+                    while (end < cols && perDimension[end] > freeBits) end++;
+                    long i = o + c;
+                    VectorLoops.MapPair(op, mu + i, logVar + i, dMu + i, dLogVar + i, dMu + i, dLogVar + i, end - c);
+                    c = end;
+                }
+            }
+        }
     }
 
     readonly struct KlGaussianGradientKernel(KlGaussianGradientOperator op, float* muQ, float* logVarQ, float* muP, float* logVarP,

@@ -2,8 +2,9 @@
 // softmax cross-entropy with an ignore index, KL to a standard normal and KL between diagonal Gaussians. A forward is
 // one warp per row (8 rows per 256-thread block) summing the row in double in a fixed order, then total[0] is a second
 // one-block launch adding perSample in a fixed tree. Backwards are flat elementwise kernels, except cross-entropy's,
-// which is one warp per row. Class targets are not checked on the host (that would mean a download): a target that
-// is neither a class nor the ignore index gives NaN for its row.
+// which is one warp per row, and the free-bits KL backward, which first takes each column's mean KL with one warp per
+// column (RowsPerBlock columns per block), then runs a masked elementwise backward. Class targets are not checked on
+// the host (that would mean a download): a target that is neither a class nor the ignore index gives NaN for its row.
 using Vae.Cuda.Device;
 
 namespace Vae.Cuda;
@@ -113,6 +114,21 @@ public sealed partial class CudaBackend
         if (n == 0) return;
         Arg(mu); Arg(logVar); Arg(dMu); Arg(dLogVar); Arg(n); Arg(scale);
         Launch("losses_kl_standard_normal_backward", Blocks(n), new LaunchDims(BlockSize));
+    }
+
+    public void KlFreeBitsBackward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar,
+        DeviceSpan<float> perDimension, int rows, int cols, float scale, float freeBits)
+    {
+        BackendChecks.KlFreeBitsBackward(this, mu, logVar, dMu, dLogVar, perDimension, rows, cols, scale, freeBits);
+        if (cols == 0) return;
+        // Pass 1, one warp per column: perDimension = the batch-mean KL of each column (0 for no rows).
+        Arg(mu); Arg(logVar); Arg(perDimension); Arg(rows); Arg(cols);
+        Launch("losses_kl_free_bits_means", Blocks(cols, RowsPerBlock), new LaunchDims(BlockSize));
+        int n = rows * cols;
+        if (n == 0) return;
+        // Pass 2, elementwise: the KL backward in the columns above the floor.
+        Arg(mu); Arg(logVar); Arg(dMu); Arg(dLogVar); Arg(perDimension); Arg(n); Arg(cols); Arg(scale); Arg(freeBits);
+        Launch("losses_kl_free_bits_backward", Blocks(n), new LaunchDims(BlockSize));
     }
 
     public void KlGaussianForward(DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)

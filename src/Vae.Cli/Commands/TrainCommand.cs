@@ -15,6 +15,7 @@ usage: vae train [--model vae] [--data DIR] [--epochs 10] [--batch 128] [--hidde
                  [--lr 1e-3] [--beta 1] [--recon bce|mse] [--weight-decay 0] [--clip 0] [--seed 1]
                  [--out DIR] [--resume] [--force] [--backend cpu] [--threads N] [--no-graph]
                  [--kl-warmup EPOCHS | --kl-cycle EPOCHS [--kl-ramp 0.5] | --kl-capacity NATS [--kl-capacity-epochs E]]
+                 [--free-bits NATS]
 
 Trains the VAE (default: the seed model 784-400-400-20, BCE + KL, Adam 1e-3, batch 128, 10 epochs) and writes into
 the output folder (default runs/vae/): vae.safetensors (weights, Adam state, counters; rewritten atomically after
@@ -28,10 +29,13 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
   --kl-cycle E       cyclical KL annealing: cycles of E epochs, the weight rising over the first --kl-ramp of each
   --kl-capacity C    capacity annealing (Burgess et al.): the KL term is beta |KL - C_t|, C_t rising from 0 to C nats
                      over --kl-capacity-epochs (default: all epochs); use a large beta, e.g. --beta 100
+  --free-bits L      free bits (Kingma et al. 2016): a KL floor of L nats per latent dimension; the KL term becomes
+                     sum_j max(L, KL_j), KL_j the batch-mean KL of latent j, so no latent is pushed below L nats
+                     (0 = off; combines with --beta, --kl-warmup and --kl-cycle, not with --kl-capacity)
   --no-graph         on --backend cuda, launch every kernel of every step instead of replaying a captured CUDA graph
 """ + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 
-    static readonly string[] SettingsFlags = ["batch", "hidden", "latent", "lr", "beta", "recon", "weight-decay", "clip", "seed", "kl-warmup", "kl-cycle", "kl-ramp", "kl-capacity", "kl-capacity-epochs"];
+    static readonly string[] SettingsFlags = ["batch", "hidden", "latent", "lr", "beta", "recon", "weight-decay", "clip", "seed", "kl-warmup", "kl-cycle", "kl-ramp", "kl-capacity", "kl-capacity-epochs", "free-bits"];
 
     public static int Run(CliArgs cli)
     {
@@ -46,10 +50,13 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
         float klRamp = cli.Float("kl-ramp", 0.5f, 1e-6f, 1f);
         float klCapacity = cli.Float("kl-capacity", 0f, 0f, 1e6f);
         float klCapacityEpochs = cli.Float("kl-capacity-epochs", 0f, 0f, 1e6f);
+        float freeBits = cli.Float("free-bits", 0f, 0f, 1e6f);
         if ((klWarmupEpochs > 0 ? 1 : 0) + (klCycleEpochs > 0 ? 1 : 0) + (cli.Has("kl-capacity") ? 1 : 0) > 1)
             throw new UsageException("--kl-warmup, --kl-cycle and --kl-capacity are different schedules: give one.");
         if (cli.Has("kl-capacity-epochs") && !cli.Has("kl-capacity")) throw new UsageException("--kl-capacity-epochs is the ramp of --kl-capacity: give --kl-capacity too.");
         if (cli.Has("kl-ramp") && !(klCycleEpochs > 0)) throw new UsageException("--kl-ramp shapes the cycles of --kl-cycle: give --kl-cycle too.");
+        if (freeBits > 0 && cli.Has("kl-capacity"))
+            throw new UsageException("--free-bits and --kl-capacity both set a target for the KL: give one.");
         int epochs = cli.Int("epochs", 10, 1, 100_000);
         string checkpointPath = Path.Combine(outDir, RunFiles.CheckpointName);
         if (resume && force) throw new UsageException("--resume and --force contradict each other.");
@@ -80,6 +87,7 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
                 Adam = new AdamSettings(cli.Float("lr", 1e-3f, 0f, 10f), WeightDecay: cli.Float("weight-decay", 0f, 0f, 10f)),
                 ClipNorm = cli.Float("clip", 0f, 0f, 1e9f),
                 Seed = (ulong)cli.Int("seed", 1, 0, int.MaxValue),
+                FreeBits = freeBits,
             };
             state = new TrainingState();
             if (File.Exists(checkpointPath) && !force)
@@ -123,6 +131,7 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
         Console.WriteLine(string.Create(inv, $"training VAE {config} ({vae.ParameterCount:N0} parameters) on {train.Name}: {train.Count} train / {test.Count} test images"));
         Console.WriteLine(string.Create(inv, $"backend {backend.Name}, batch {options.BatchSize}, Adam lr {options.Adam.LearningRate}, seed {options.Seed}, {options.Epochs} epochs -> {Path.GetFullPath(outDir)}"));
         if (options.KlSchedule.VariesPerStep) Console.WriteLine($"KL weight schedule: {options.KlSchedule} (times beta {config.Beta})");
+        if (options.FreeBits > 0) Console.WriteLine(string.Create(inv, $"free bits: a KL floor of {options.FreeBits} nats per latent dimension"));
         if (resume) Console.WriteLine(string.Create(inv, $"resuming after epoch {state.Epoch} (step {state.Step})"));
         if (state.Epoch >= options.Epochs) Console.WriteLine($"the checkpoint already has {state.Epoch} epochs; nothing to train (raise --epochs to continue).");
 

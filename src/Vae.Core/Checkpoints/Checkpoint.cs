@@ -171,6 +171,7 @@ public sealed class Checkpoint
             w.WriteBoolean("decoupled", o.Adam.Decoupled);
             w.WriteNumber("clip", o.ClipNorm);
             w.WriteNumber("seed", o.Seed);
+            if (o.FreeBits > 0) w.WriteNumber("free_bits", o.FreeBits);
             if (o.KlSchedule.VariesPerStep)
             {
                 w.WriteStartObject("kl_schedule");
@@ -209,6 +210,7 @@ public sealed class Checkpoint
                 ClipNorm = r.GetProperty("clip").GetSingle(),
                 Seed = r.GetProperty("seed").GetUInt64(),
                 KlSchedule = r.TryGetProperty("kl_schedule", out var k) ? ScheduleFromJson(k) : KlSchedule.Constant,
+                FreeBits = r.TryGetProperty("free_bits", out var f) ? f.GetSingle() : 0f,
             };
             options.Validate();
             return options;

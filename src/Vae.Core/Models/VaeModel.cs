@@ -8,6 +8,9 @@
 //   z (B, L) = mu + exp(logvar / 2) * eps -> dec.i: (B, H_{n-1-i}), ReLU -> logits (B, D) -> prediction = sigmoid(logits)
 // Loss, per image in nats: recon (BCE from logits, or squared error of sigmoid(logits)) summed over the D pixels,
 // plus beta * KL(q(z|x) || N(0, I)) summed over the L latents; the training objective is their mean over the batch.
+// With free bits (Kingma et al. 2016) the KL part of the objective is sum over the L latents of max(lambda, KL_j), KL_j the
+// batch-mean KL of latent j: its gradient skips the latents at or below the floor (KlFreeBitsBackward); the reported
+// losses stay the plain ELBO.
 //
 // Parameter names follow a PyTorch module with attributes enc (ModuleList of Linear), mu, logvar, dec (ModuleList),
 // out, so state_dict keys are enc.0.weight, enc.0.bias, ..., mu.weight, logvar.weight, dec.0.weight, ..., out.bias,
@@ -28,7 +31,7 @@ public sealed class VaeModel : IDisposable
     readonly DeviceBuffer activationBuffer;
     readonly DeviceSpan<float> biasGradients;   // all bias gradients: one contiguous region, zeroed once per step
     readonly DeviceSpan<float>[] encoderOut, decoderOut;
-    readonly DeviceSpan<float> headsOut, gradA, gradB, dz, dMu, dLogVar, dHeads, dLogits;
+    readonly DeviceSpan<float> headsOut, gradA, gradB, dz, dMu, dLogVar, dHeads, dLogits, klPerDimension;
     readonly List<NamedTensor> namedTensors = [];
 
     public VaeModel(IComputeBackend backend, VaeConfig config, int capacity)
@@ -106,6 +109,7 @@ public sealed class VaeModel : IDisposable
         var eRecon = acts.Add("recon.per_sample", b);
         var eKl = acts.Add("kl.per_sample", b);
         var eTotals = acts.Add("totals", 2);
+        var eKlPerDimension = acts.Add("kl.per_dimension", l);
         var eDLogits = acts.Add("d.logits", b, d);
         var eGradA = acts.Add("d.a", b, widest);
         var eGradB = acts.Add("d.b", b, widest);
@@ -129,6 +133,7 @@ public sealed class VaeModel : IDisposable
         ReconPerSample = V(eRecon);
         KlPerSample = V(eKl);
         LossTotals = V(eTotals);
+        klPerDimension = V(eKlPerDimension);
         dLogits = V(eDLogits);
         gradA = V(eGradA);
         gradB = V(eGradB);
@@ -158,6 +163,8 @@ public sealed class VaeModel : IDisposable
     public DeviceSpan<float> KlPerSample { get; }    // (Capacity) KL nats per row
     /// <summary>[sum over rows of recon, sum over rows of KL] after <see cref="Forward"/>.</summary>
     public DeviceSpan<float> LossTotals { get; }
+    /// <summary>(L) the batch-mean KL of each latent dimension, written by a <see cref="Backward(int, float, float)"/> with free bits.</summary>
+    public DeviceSpan<float> KlPerDimension => klPerDimension;
 
     /// <summary>
     /// PyTorch's nn.Linear default initialization: weights and biases uniform in +-1/sqrt(fan_in), drawn from a Philox
@@ -273,9 +280,18 @@ public sealed class VaeModel : IDisposable
 
     /// <summary>As <see cref="Backward(int)"/> with the KL term weighted by <paramref name="klWeight"/> instead of the
     /// config's beta (KL annealing schedules; negative for capacity annealing below its target, which pushes the KL up).</summary>
-    public void Backward(int rows, float klWeight)
+    public void Backward(int rows, float klWeight) => Backward(rows, klWeight, 0f);
+
+    /// <summary>
+    /// As <see cref="Backward(int, float)"/>, with free bits when <paramref name="freeBits"/> &gt; 0: the KL part of the objective
+    /// is klWeight * sum over latents j of max(freeBits, KL_j), KL_j the batch-mean KL of latent j (nats), so the latents
+    /// at or below the floor get no KL gradient. Writes <see cref="KlPerDimension"/>. freeBits = 0 is the plain KL.
+    /// </summary>
+    public void Backward(int rows, float klWeight, float freeBits)
     {
         if (!float.IsFinite(klWeight)) throw new ArgumentOutOfRangeException(nameof(klWeight), klWeight, "The KL weight must be finite.");
+        if (!(freeBits >= 0 && float.IsFinite(freeBits)))
+            throw new ArgumentOutOfRangeException(nameof(freeBits), freeBits, "Free bits must be finite and >= 0 nats per latent dimension (0 = off).");
         CheckRows(rows);
         int d = Config.Input, l = Config.Latent;
         float scale = 1f / rows;
@@ -310,7 +326,10 @@ public sealed class VaeModel : IDisposable
         int nl = rows * l;
         backend.ReparameterizeBackward(LogVar.Slice(0, nl), Eps.Slice(0, nl), dz.Slice(0, nl), dMu.Slice(0, nl), dLogVar.Slice(0, nl),
             Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
-        if (klWeight != 0f) backend.KlStandardNormalBackward(Mu, LogVar, dMu, dLogVar, rows, l, klWeight * scale);
+        if (klWeight != 0f && freeBits > 0f)
+            backend.KlFreeBitsBackward(Mu, LogVar, dMu, dLogVar, klPerDimension, rows, l, klWeight * scale, freeBits);
+        else if (klWeight != 0f)
+            backend.KlStandardNormalBackward(Mu, LogVar, dMu, dLogVar, rows, l, klWeight * scale);
         backend.Concat(dMu, dLogVar, dHeads, rows, l, l);
 
         // Encoder, top down; the input needs no gradient.

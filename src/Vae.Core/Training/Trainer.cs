@@ -191,7 +191,7 @@ public sealed class Trainer : IDisposable
             double excess = totals[1] / rows - Options.KlSchedule.CapacityAt(State.Step + 1);
             klWeight = excess > 0 ? model.Config.Beta : excess < 0 ? -model.Config.Beta : 0f;
         }
-        model.Backward(rows, klWeight);
+        model.Backward(rows, klWeight, Options.FreeBits);
         var p = model.Parameters;
         if (Options.ClipNorm > 0)
         {

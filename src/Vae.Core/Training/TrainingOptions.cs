@@ -16,6 +16,9 @@ public sealed record TrainingOptions
     public bool UseGraphs { get; init; } = true;
     /// <summary>How the KL term's weight (the model's beta times this schedule's factor) changes over the steps.</summary>
     public KlSchedule KlSchedule { get; init; } = KlSchedule.Constant;
+    /// <summary>Free bits (Kingma et al. 2016): a KL floor in nats per latent dimension; the KL term becomes
+    /// sum over latents of max(FreeBits, batch-mean KL of the latent), times the schedule's weight. 0 = off.</summary>
+    public float FreeBits { get; init; }
 
     public void Validate()
     {
@@ -24,6 +27,10 @@ public sealed record TrainingOptions
         if (!(ClipNorm >= 0 && float.IsFinite(ClipNorm))) throw new ArgumentOutOfRangeException(nameof(ClipNorm), ClipNorm, "Clip norm must be finite and >= 0 (0 = off).");
         Adam.Validate();
         KlSchedule.Validate();
+        if (!(FreeBits >= 0 && float.IsFinite(FreeBits)))
+            throw new ArgumentOutOfRangeException(nameof(FreeBits), FreeBits, "Free bits must be finite and >= 0 nats per latent dimension (0 = off).");
+        if (FreeBits > 0 && KlSchedule.Kind == KlScheduleKind.Capacity)
+            throw new ArgumentException("Free bits and capacity annealing both set a target for the KL; use one of them.", nameof(FreeBits));
     }
 }
 

@@ -213,6 +213,25 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
         Store(dLogVarValues, dLogVar);
     }
 
+    public void KlFreeBitsBackward(DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> dMu, DeviceSpan<float> dLogVar,
+        DeviceSpan<float> perDimension, int rows, int cols, float scale, float freeBits)
+    {
+        BackendChecks.KlFreeBitsBackward(this, mu, logVar, dMu, dLogVar, perDimension, rows, cols, scale, freeBits);
+        int length = rows * cols;
+        var muValues = Load(mu, length);
+        var logVarValues = Load(logVar, length);
+        var perDimensionValues = new double[cols];
+        ReferenceMath.KlPerDimension(muValues, logVarValues, perDimensionValues, rows, cols);
+        // The mask compares the stored (float) means, as the interface says.
+        for (int c = 0; c < cols; c++) perDimensionValues[c] = (float)perDimensionValues[c];
+        var dMuValues = Load(dMu, length);
+        var dLogVarValues = Load(dLogVar, length);
+        ReferenceMath.KlFreeBitsBackward(muValues, logVarValues, dMuValues, dLogVarValues, perDimensionValues, rows, cols, scale, freeBits);
+        Store(perDimensionValues, perDimension);
+        Store(dMuValues, dMu);
+        Store(dLogVarValues, dLogVar);
+    }
+
     public void KlGaussianForward(DeviceSpan<float> muQ, DeviceSpan<float> logVarQ, DeviceSpan<float> muP, DeviceSpan<float> logVarP, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
     {
         BackendChecks.KlGaussianForward(this, muQ, logVarQ, muP, logVarP, perSample, total, rows, cols);

@@ -318,6 +318,44 @@ public static class ReferenceMath
     }
 
     /// <summary>
+    /// perDimension[c] = (1 / rows) * sum over rows of -0.5 * (1 + logVar - mu^2 - exp(logVar)): the batch-mean KL to N(0, 1)
+    /// of latent dimension c (0 when rows = 0), rows added in order.
+    /// </summary>
+    public static void KlPerDimension(ReadOnlySpan<double> mu, ReadOnlySpan<double> logVar, Span<double> perDimension, int rows, int cols)
+    {
+        for (int c = 0; c < cols; c++)
+        {
+            double sum = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                int i = r * cols + c;
+                sum += 1 + logVar[i] - mu[i] * mu[i] - Math.Exp(logVar[i]);
+            }
+            perDimension[c] = rows == 0 ? 0 : -0.5 * sum / rows;
+        }
+    }
+
+    /// <summary>
+    /// Free bits: dMu += scale * mu; dLogVar += scale * 0.5 * (exp(logVar) - 1) in the columns c whose perDimension[c] &gt; freeBits
+    /// (the others are untouched). With perDimension from <see cref="KlPerDimension"/>, the gradient of
+    /// scale * rows * sum over c of max(freeBits, perDimension[c]).
+    /// </summary>
+    public static void KlFreeBitsBackward(ReadOnlySpan<double> mu, ReadOnlySpan<double> logVar, Span<double> dMu, Span<double> dLogVar,
+        ReadOnlySpan<double> perDimension, int rows, int cols, double scale, double freeBits)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++)
+            {
+                if (!(perDimension[c] > freeBits)) continue;
+                int i = r * cols + c;
+                dMu[i] += scale * mu[i];
+                dLogVar[i] += scale * 0.5 * (Math.Exp(logVar[i]) - 1);
+            }
+        }
+    }
+
+    /// <summary>
     /// KL(q || p) between diagonal Gaussians, all (rows, cols):
     /// perSample[r] = 0.5 * sum of (logVarP - logVarQ + (exp(logVarQ) + (muQ - muP)^2) * exp(-logVarP) - 1).
     /// </summary>

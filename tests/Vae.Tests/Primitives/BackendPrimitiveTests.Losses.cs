@@ -452,4 +452,236 @@ public abstract partial class BackendPrimitiveTests
         }
         pair.AssertGuardsIntact();
     });
+
+    // ---------------------------------------------------------------- free bits (KL floor per latent dimension)
+
+    static IEnumerable<LossCase> FreeBitsSweep()
+    {
+        foreach (var c in LossSweep()) yield return c;
+        // Every row count up to two warps' worth and past it, then VAE-like batches and multi-stripe, multi-threaded sizes.
+        for (int rows = 1; rows <= 70; rows++) yield return new LossCase(rows, 5, false, 1f / rows, 3200 + rows);
+        yield return new LossCase(128, 20, false, 1f / 128, 3300);
+        yield return new LossCase(1000, 20, false, 1f / 1000, 3301);
+        yield return new LossCase(33, 129, false, -0.5f, 3302);
+        yield return new LossCase(256, 784, false, 3f, 3303);
+    }
+
+    static void CheckFreeBits(Action<LossCase> body)
+    {
+        Sweep(FreeBitsSweep(), body);
+        PropertyRunner.Check(LossCases, body, Cases);
+    }
+
+    /// <summary>
+    /// The batch-mean KL of each column computed here in double from the float inputs, and the bound a backend's float
+    /// result is held to: 1e-6 + 2e-5 (sum over the column of the magnitudes of each term's parts) / rows.
+    /// </summary>
+    static (double[] Means, double[] Bounds) HostKlPerDimension(float[] mu, float[] logVar, int rows, int cols)
+    {
+        var means = new double[cols];
+        var bounds = new double[cols];
+        for (int c = 0; c < cols; c++)
+        {
+            double sum = 0, magnitude = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                double m = mu[r * cols + c], lv = logVar[r * cols + c];
+                sum += 1 + lv - m * m - Math.Exp(lv);
+                magnitude += 0.5 * (1 + Math.Abs(lv) + m * m + Math.Exp(lv));
+            }
+            means[c] = rows == 0 ? 0 : -0.5 * sum / rows;
+            bounds[c] = 1e-6 + 2e-5 * (rows == 0 ? 0 : magnitude / rows);
+        }
+        return (means, bounds);
+    }
+
+    /// <summary>
+    /// A floor that no column's mean is within 4 bounds of (so every backend picks the same columns): usually the middle
+    /// of a wide enough gap between two sorted means (some columns above, some below), sometimes below all of them (every
+    /// column active) or above all (none).
+    /// </summary>
+    static float ChooseFloor(double[] means, double[] bounds, System.Random rng)
+    {
+        if (means.Length == 0) return 0.5f;
+        double lowest = means.Min(), highest = means.Max(), widest = 4 * bounds.Max();
+        int kind = rng.Next(8);
+        if (kind == 0) return (float)(lowest - 1 - widest);
+        if (kind == 1) return (float)(highest + 1 + widest);
+        var order = Enumerable.Range(0, means.Length).OrderBy(c => means[c]).ToArray();
+        var gaps = new List<float>();
+        for (int k = 0; k + 1 < order.Length; k++)
+        {
+            double below = means[order[k]], above = means[order[k + 1]], middle = 0.5 * (below + above);
+            if (middle - below > 4 * bounds[order[k]] + 1e-6 * Math.Abs(middle) && above - middle > 4 * bounds[order[k + 1]] + 1e-6 * Math.Abs(middle))
+                gaps.Add((float)middle);
+        }
+        return gaps.Count > 0 ? gaps[rng.Next(gaps.Count)] : (float)(lowest - 1 - widest);
+    }
+
+    /// <summary>0: separate gradients; 1: dMu is mu and dLogVar is logVar; 2: dMu is logVar and dLogVar is mu (in place).</summary>
+    static (Twin<float> DMu, Twin<float> DLogVar, float[] DMu0, float[] DLogVar0) FreeBitsGradients(BackendPair pair, Twin<float> tm, Twin<float> tv,
+        float[] mu, float[] logVar, int mode, System.Random rng)
+    {
+        if (mode == 1) return (tm, tv, (float[])mu.Clone(), (float[])logVar.Clone());
+        if (mode == 2) return (tv, tm, (float[])logVar.Clone(), (float[])mu.Clone());
+        float[] dMu0 = HostData.Uniform(rng, mu.Length, -1, 1), dLogVar0 = HostData.Uniform(rng, mu.Length, -1, 1);
+        return (pair.Upload(dMu0, extra: rng.Next(3)), pair.Upload(dLogVar0, extra: rng.Next(3)), dMu0, dLogVar0);
+    }
+
+    [Fact]
+    public void KlFreeBitsBackward_matches_reference_and_the_host_means() => CheckFreeBits(c =>
+    {
+        var rng = new System.Random(c.Seed);
+        using var pair = NewPair(c.Seed);
+        var (mu, logVar) = KlData(c, rng);
+        var (means, bounds) = HostKlPerDimension(mu, logVar, c.Rows, c.Cols);
+        float freeBits = ChooseFloor(means, bounds, rng);
+        var tm = pair.Upload(mu, extra: rng.Next(3));
+        var tv = pair.Upload(logVar, extra: rng.Next(3));
+        var (dMu, dLogVar, dMu0, dLogVar0) = FreeBitsGradients(pair, tm, tv, mu, logVar, rng.Next(3), rng);
+        var perDimension = pair.Output(c.Cols, extra: rng.Next(3));
+
+        pair.Run((be, s) => be.KlFreeBitsBackward(tm[s], tv[s], dMu[s], dLogVar[s], perDimension[s], c.Rows, c.Cols, c.Scale, freeBits));
+
+        var (gotMeans, wantMeans) = pair.Download(perDimension);
+        Tolerance.AssertWithin("perDimension vs reference", gotMeans, wantMeans, bounds);
+        Tolerance.AssertWithin("perDimension vs the host's double means", gotMeans, means.Select(m => (float)m).ToArray(), bounds);
+        double scale = Math.Abs(c.Scale);
+        var (gotMu, wantMu) = pair.Download(dMu);
+        var (gotLogVar, wantLogVar) = pair.Download(dLogVar);
+        Tolerance.AssertWithin("dMu", gotMu, wantMu, Bound(mu.Length, i => Math.Abs(dMu0[i]) + scale * Math.Abs(mu[i])));
+        Tolerance.AssertWithin("dLogVar", gotLogVar, wantLogVar, Bound(mu.Length, i => Math.Abs(dLogVar0[i]) + scale * 0.5 * (Math.Exp(logVar[i]) + 1)));
+        // The columns at or below the floor are not touched at all; the others moved where the gradient is not 0.
+        for (int col = 0; col < c.Cols; col++)
+        {
+            if (gotMeans[col] > freeBits) continue;
+            for (int r = 0; r < c.Rows; r++)
+            {
+                int i = r * c.Cols + col;
+                if (BitConverter.SingleToInt32Bits(gotMu[i]) != BitConverter.SingleToInt32Bits(dMu0[i]) ||
+                    BitConverter.SingleToInt32Bits(gotLogVar[i]) != BitConverter.SingleToInt32Bits(dLogVar0[i]))
+                    throw new Xunit.Sdk.XunitException($"[{r}, {col}]: column mean {gotMeans[col]} <= freeBits {freeBits}, but the gradients changed " +
+                        $"from ({dMu0[i]}, {dLogVar0[i]}) to ({gotMu[i]}, {gotLogVar[i]}).");
+            }
+        }
+        pair.AssertGuardsIntact();
+    });
+
+    [Fact]
+    public void KlFreeBitsBackward_with_a_zero_floor_is_the_plain_kl_backward() => CheckFreeBits(c =>
+    {
+        var rng = new System.Random(c.Seed);
+        using var pair = NewPair(c.Seed);
+        var (mu, logVar) = KlData(c, rng);
+        if (c.Cols > 1)
+        {
+            // One column at the prior exactly (mu = logVar = 0: KL 0, not above a zero floor, and a zero gradient anyway).
+            int zero = rng.Next(c.Cols);
+            for (int r = 0; r < c.Rows; r++) mu[r * c.Cols + zero] = logVar[r * c.Cols + zero] = 0f;
+        }
+        float[] dMu0 = HostData.Uniform(rng, mu.Length, -1, 1), dLogVar0 = HostData.Uniform(rng, mu.Length, -1, 1);
+        var tm = pair.Upload(mu);
+        var tv = pair.Upload(logVar);
+        var freeMu = pair.Upload(dMu0);
+        var freeLogVar = pair.Upload(dLogVar0);
+        var plainMu = pair.Upload(dMu0);
+        var plainLogVar = pair.Upload(dLogVar0);
+        var perDimension = pair.Output(c.Cols);
+        var be = pair.Test;
+
+        be.KlFreeBitsBackward(tm.Test, tv.Test, freeMu.Test, freeLogVar.Test, perDimension.Test, c.Rows, c.Cols, c.Scale, 0f);
+        be.KlStandardNormalBackward(tm.Test, tv.Test, plainMu.Test, plainLogVar.Test, c.Rows, c.Cols, c.Scale);
+
+        var means = new float[c.Cols];
+        be.Download(perDimension.Test.Slice(0, c.Cols), means);
+        float[] Get(Twin<float> t)
+        {
+            var values = new float[t.Count];
+            be.Download(t.Test.Slice(0, t.Count), values);
+            return values;
+        }
+        float[] gotMu = Get(freeMu), gotLogVar = Get(freeLogVar), wantMu = Get(plainMu), wantLogVar = Get(plainLogVar);
+        int positive = 0;
+        for (int col = 0; col < c.Cols; col++)
+        {
+            if (means[col] > 0f)
+            {
+                positive++;
+                continue;
+            }
+            // A column with no positive KL (the one at the prior): untouched, where the plain backward adds scale * 0.
+            for (int r = 0; r < c.Rows; r++)
+            {
+                int i = r * c.Cols + col;
+                Assert.Equal(dMu0[i], gotMu[i]);
+                Assert.Equal(dLogVar0[i], gotLogVar[i]);
+                wantMu[i] = gotMu[i];
+                wantLogVar[i] = gotLogVar[i];
+            }
+        }
+        Assert.True(c.Rows == 0 || positive >= c.Cols - 1, $"only {positive} of {c.Cols} columns have a positive mean KL");
+        double scale = Math.Abs(c.Scale);
+        Tolerance.AssertWithin("dMu (free bits 0 vs KlStandardNormalBackward)", gotMu, wantMu, Bound(mu.Length, i => Math.Abs(dMu0[i]) + scale * Math.Abs(mu[i])));
+        Tolerance.AssertWithin("dLogVar (free bits 0 vs KlStandardNormalBackward)", gotLogVar, wantLogVar,
+            Bound(mu.Length, i => Math.Abs(dLogVar0[i]) + scale * 0.5 * (Math.Exp(logVar[i]) + 1)));
+        pair.AssertGuardsIntact();
+    });
+
+    [Fact]
+    public void KlFreeBitsBackward_under_a_huge_floor_adds_no_gradient() => CheckFreeBits(c =>
+    {
+        var rng = new System.Random(c.Seed);
+        using var pair = NewPair(c.Seed);
+        var (mu, logVar) = KlData(c, rng);
+        float[] dMu0 = HostData.Uniform(rng, mu.Length, -1, 1), dLogVar0 = HostData.Uniform(rng, mu.Length, -1, 1);
+        var tm = pair.Upload(mu, extra: rng.Next(3));
+        var tv = pair.Upload(logVar, extra: rng.Next(3));
+        var dMu = pair.Upload(dMu0, extra: rng.Next(3));
+        var dLogVar = pair.Upload(dLogVar0, extra: rng.Next(3));
+        var perDimension = pair.Output(c.Cols, extra: rng.Next(3));
+        float floor = rng.Next(2) == 0 ? 1e6f : float.PositiveInfinity;
+
+        pair.Run((be, s) => be.KlFreeBitsBackward(tm[s], tv[s], dMu[s], dLogVar[s], perDimension[s], c.Rows, c.Cols, c.Scale, floor));
+
+        var (gotMu, _) = pair.Download(dMu);
+        var (gotLogVar, _) = pair.Download(dLogVar);
+        Tolerance.AssertBitwiseEqual("dMu under the floor", gotMu, dMu0);
+        Tolerance.AssertBitwiseEqual("dLogVar under the floor", gotLogVar, dLogVar0);
+        var (means, bounds) = HostKlPerDimension(mu, logVar, c.Rows, c.Cols);
+        var (gotMeans, _) = pair.Download(perDimension);
+        Tolerance.AssertWithin("perDimension vs the host's double means", gotMeans, means.Select(m => (float)m).ToArray(), bounds);
+        pair.AssertGuardsIntact();
+    });
+
+    [Fact]
+    public void KlFreeBitsBackward_rejects_bad_arguments_before_writing()
+    {
+        void Rejects(string param, string fragment, Action<IComputeBackend, ValidationViews> call)
+        {
+            using var views = new ValidationViews(Backend, CreateBackend);
+            var e = Assert.ThrowsAny<ArgumentException>(() => call(Backend, views));
+            Assert.Equal(param, e.ParamName);
+            Assert.Contains(fragment, e.Message, StringComparison.Ordinal);
+            views.AssertUnchanged();
+        }
+        Rejects("perDimension", "length 3", (b, v) => b.KlFreeBitsBackward(v.F(12), v.F(12), v.F(12), v.F(12), v.F(3), 3, 4, 1f, 0.5f));
+        Rejects("dLogVar", "length 11", (b, v) => b.KlFreeBitsBackward(v.F(12), v.F(12), v.F(12), v.F(11), v.F(4), 3, 4, 1f, 0.5f));
+        Rejects("freeBits", "NaN", (b, v) => b.KlFreeBitsBackward(v.F(12), v.F(12), v.F(12), v.F(12), v.F(4), 3, 4, 1f, float.NaN));
+        Rejects("perDimension", "perDimension overlaps dMu", (b, v) =>
+        {
+            var s = v.F(12);
+            b.KlFreeBitsBackward(v.F(12), v.F(12), s, v.F(12), s.Slice(8, 4), 3, 4, 1f, 0.5f);
+        });
+        Rejects("perDimension", "perDimension overlaps mu", (b, v) =>
+        {
+            var s = v.F(12);
+            b.KlFreeBitsBackward(s, v.F(12), v.F(12), v.F(12), s.Slice(8, 4), 3, 4, 1f, 0.5f);
+        });
+        Rejects("dMu", "dMu overlaps dLogVar", (b, v) =>
+        {
+            var s = v.F(12);
+            b.KlFreeBitsBackward(v.F(12), v.F(12), s, s, v.F(4), 3, 4, 1f, 0.5f);
+        });
+        Rejects("rows", "", (b, v) => b.KlFreeBitsBackward(v.F(12), v.F(12), v.F(12), v.F(12), v.F(4), -1, 4, 1f, 0.5f));
+    }
 }

@@ -176,6 +176,11 @@ public sealed class PrimitiveWorkload : IDisposable
         var dLv = Zeros(z);
         Add("KlStandardNormalForward", () => backend.KlStandardNormalForward(mu, lv, klPerSample, klTotal, s.Batch, s.Latent), klPerSample, klTotal);
         Add("KlStandardNormalBackward", () => backend.KlStandardNormalBackward(mu, lv, dMu, dLv, s.Batch, s.Latent, 1f / s.Batch), dMu, dLv);
+        var fbMu = Zeros(z);
+        var fbLv = Zeros(z);
+        var fbPerDimension = Zeros(s.Latent);
+        // A floor near the data's mean KL per dimension (about 1.8 nats), so some dimensions are above it and some below.
+        Add("KlFreeBitsBackward", () => backend.KlFreeBitsBackward(mu, lv, fbMu, fbLv, fbPerDimension, s.Batch, s.Latent, 1f / s.Batch, 1.8f), fbMu, fbLv, fbPerDimension);
         var klgPerSample = Zeros(s.Batch);
         var dMuQ = Zeros(z);
         var dLogVarQ = Zeros(z);
