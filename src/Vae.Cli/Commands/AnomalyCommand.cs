@@ -18,7 +18,7 @@ namespace Vae.Cli.Commands;
 public static class AnomalyCommand
 {
     public const string Help = """
-usage: vae anomaly [--data DIR] [--epochs 5] [--classes 0-9] [--percentile 95] [--score mean|sample]
+usage: vae anomaly [--data DIR] [--epochs 5] [--classes 0-9] [--percentile 95] [--score mean|sample|nll]
                    [--hidden 400,400] [--latent 20] [--batch 128] [--lr 1e-3] [--seed 1]
                    [--out runs/anomaly] [--json] [--backend cpu] [--threads N]
 
@@ -34,7 +34,8 @@ gap and the 20 lowest-scored), anomaly.png (one row per class: the 8 highest, a 
 
   --classes LIST     held-out classes, e.g. 0-9, 3 or 0,2,5-7 (default: every class in the data)
   --percentile P     threshold = the P-th percentile (0-100, linear interpolation) of the training scores
-  --score mean|sample  reconstruction at the posterior mean (default, deterministic) or at one fixed-seed sample
+  --score mean|sample|nll  recon + KL at the posterior mean (default, deterministic) or at one fixed-seed sample, or
+                     the importance-sampled estimate of -log p(x) (--nll-samples K, default 100; slower)
   --epochs N         training epochs per held-out class
 Class names are Fashion-MNIST's for a ten-class set (digits for a folder named like MNIST), else 'class K'.
 """ + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
@@ -56,8 +57,11 @@ Class names are Fashion-MNIST's for a ten-class set (digits for a folder named l
         {
             "mean" => AnomalyScoreMode.PosteriorMean,
             "sample" => AnomalyScoreMode.OneSample,
-            var other => throw new UsageException($"--score {other}: use 'mean' (posterior mean) or 'sample' (one fixed-seed posterior sample)."),
+            "nll" => AnomalyScoreMode.Nll,
+            var other => throw new UsageException($"--score {other}: use 'mean' (posterior mean), 'sample' (one fixed-seed posterior sample) or 'nll' (importance-sampled -log p(x))."),
         };
+        int nllSamples = cli.Int("nll-samples", AnomalyScores.DefaultNllSamples, 1, 1_000_000);
+        if (cli.Has("nll-samples") && mode != AnomalyScoreMode.Nll) throw new UsageException("--nll-samples sets the samples of --score nll: give --score nll too.");
         int[] hidden = cli.IntList("hidden", [400, 400]);
         int latent = cli.Int("latent", 20, 1, 100_000);
         var options = new TrainingOptions
@@ -101,7 +105,7 @@ Class names are Fashion-MNIST's for a ten-class set (digits for a folder named l
         var summaryTiles = new List<float>();
         var written = new List<string>();
         string csvPath = Path.Combine(outDir, "anomaly.csv");
-        string scoreName = mode == AnomalyScoreMode.PosteriorMean ? "mean" : "sample";
+        string scoreName = mode switch { AnomalyScoreMode.PosteriorMean => "mean", AnomalyScoreMode.OneSample => "sample", _ => "nll" };
         foreach (int c in classes)
         {
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -114,8 +118,8 @@ Class names are Fashion-MNIST's for a ten-class set (digits for a folder named l
             using (var trainer = new Trainer(model, trainSet, null, options, new TrainingState()))
                 trainer.Run(new EpochLines(c));
 
-            var trainScores = AnomalyScores.Compute(model, trainSet, mode);
-            var testScores = AnomalyScores.Compute(model, testSet, mode);
+            var trainScores = AnomalyScores.Compute(model, trainSet, mode, nllSamples);
+            var testScores = AnomalyScores.Compute(model, testSet, mode, nllSamples);
             var isAnomaly = test.Labels.Select(label => label == c).ToArray();
             var evaluation = AnomalyScores.Evaluate(trainScores.Scores, testScores.Scores, isAnomaly, percentile);
             double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -143,7 +147,7 @@ Class names are Fashion-MNIST's for a ten-class set (digits for a folder named l
             return 0;
         }
         Console.WriteLine(string.Create(inv,
-            $"held-out class detection on {test.Name}: VAE {config.Describe()}, {epochs} epochs per class, score = recon + KL ({(mode == AnomalyScoreMode.PosteriorMean ? "posterior mean" : "one posterior sample")}), threshold = {Ordinal(percentile)} percentile of training scores"));
+            $"held-out class detection on {test.Name}: VAE {config.Describe()}, {epochs} epochs per class, score = {(mode == AnomalyScoreMode.Nll ? $"-log p(x), importance-sampled with K = {nllSamples}" : mode == AnomalyScoreMode.PosteriorMean ? "recon + KL (posterior mean)" : "recon + KL (one posterior sample)")}, threshold = {Ordinal(percentile)} percentile of training scores"));
         int nameWidth = Math.Max(4, results.Max(r => r.Name.Length));
         Console.WriteLine($"{"class",5}  {"name".PadRight(nameWidth)}  {"AUC",6}  {"precision",9}  {"recall",6}  {"F1",6}  {"threshold",10}");
         foreach (var r in results)

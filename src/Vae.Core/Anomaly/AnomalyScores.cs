@@ -18,6 +18,10 @@ public enum AnomalyScoreMode
     /// <summary>z = mu + sigma * eps with eps from the fixed stream <see cref="Evaluation.NoiseSeed"/> (image i of the
     /// set uses the stream's entries [i L, (i + 1) L)): the one-sample negative ELBO that <c>vae eval</c> averages.</summary>
     OneSample,
+
+    /// <summary>The importance-sampled estimate of -log p(x) (IWAE, K samples from the fixed stream of
+    /// <see cref="ImportanceSampling"/>): the model's marginal likelihood instead of one bound on it.</summary>
+    Nll,
 }
 
 /// <summary>Per-image score components, in nats: the score of image i is Recon[i] + Kl[i].</summary>
@@ -32,6 +36,14 @@ public sealed class AnomalyScoreSet
         Kl = kl;
         Scores = new double[recon.Length];
         for (int i = 0; i < recon.Length; i++) Scores[i] = (double)recon[i] + kl[i];
+    }
+
+    /// <summary>Components as above, with the scores given (the NLL estimate).</summary>
+    public AnomalyScoreSet(float[] recon, float[] kl, double[] scores) : this(recon, kl)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        if (scores.Length != recon.Length) throw new ArgumentException($"Got {scores.Length} scores for {recon.Length} images.", nameof(scores));
+        Scores = scores;
     }
 
     public int Count => Scores.Length;
@@ -56,9 +68,22 @@ public static class AnomalyScores
     /// <summary>The default threshold: the 95th percentile of the training scores (about 5 % of training images flagged).</summary>
     public const double DefaultPercentile = 95;
 
+    /// <summary>Importance samples per image of the NLL score (fewer than <c>vae eval</c>'s 1000: it scores the training set too).</summary>
+    public const int DefaultNllSamples = 100;
+
     /// <summary>Scores every image of <paramref name="data"/> in order, <see cref="VaeModel.Capacity"/> rows at a time.</summary>
-    public static AnomalyScoreSet Compute(VaeModel model, DeviceDataset data, AnomalyScoreMode mode = AnomalyScoreMode.PosteriorMean)
+    public static AnomalyScoreSet Compute(VaeModel model, DeviceDataset data, AnomalyScoreMode mode = AnomalyScoreMode.PosteriorMean,
+        int nllSamples = DefaultNllSamples)
     {
+        if (mode == AnomalyScoreMode.Nll)
+        {
+            // The components at the posterior mean, for the CSV; the score is each image's -log p(x) estimate.
+            var parts = Compute(model, data, AnomalyScoreMode.PosteriorMean);
+            var nll = new double[data.Count];
+            using var weights = new VaeImportanceWeights(model);
+            ImportanceSampling.Run(weights, data, nllSamples, perImage: nll);
+            return new AnomalyScoreSet(parts.Recon, parts.Kl, nll);
+        }
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         if (data.Pixels != model.Config.Input)

@@ -160,4 +160,22 @@ public sealed class AnomalyScoresTests
         Assert.True(e.Recall > 0.9, $"recall {e.Recall} at threshold {e.Threshold}");
         Assert.True(e.Counts.FalsePositiveRate < 0.2, $"false positive rate {e.Counts.FalsePositiveRate}");
     }
+
+    [Fact]
+    public void Nll_score_is_the_importance_sampled_estimate_per_image()
+    {
+        var config = Config(ReconstructionLoss.Bce);
+        using var backend = Backends.Create("cpu");
+        using var model = NewModel(backend, config, 16);
+        var images = SyntheticImages.Uniform(4, Images, config.Input);
+        using var data = new DeviceDataset(backend, images, Images, config.Input);
+        var scores = AnomalyScores.Compute(model, data, AnomalyScoreMode.Nll, nllSamples: 7);
+        var expected = new double[Images];
+        using (var weights = new VaeImportanceWeights(model)) ImportanceSampling.Run(weights, data, 7, perImage: expected);
+        Assert.Equal(expected, scores.Scores);
+        var mean = AnomalyScores.Compute(model, data, AnomalyScoreMode.PosteriorMean);
+        Assert.Equal(mean.Recon, scores.Recon);
+        Assert.Equal(mean.Kl, scores.Kl);
+        Assert.NotEqual(mean.Scores, scores.Scores);
+    }
 }

@@ -174,6 +174,19 @@ public sealed class CliAnomalyTests(AnomalyRunFixture run) : IClassFixture<Anoma
     }
 
     [Fact]
+    public void The_nll_score_runs_and_is_named()
+    {
+        string output = run.File("nll-" + Guid.NewGuid().ToString("N"));
+        var r = VaeProcess.Run(run.Folder, ["anomaly", "--data", run.Data.Folder, "--classes", "3", .. AnomalyRunFixture.Settings,
+            "--score", "nll", "--nll-samples", "5", "--out", output]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("importance-sampled with K = 5", r.StdoutLines[0], StringComparison.Ordinal);
+        Assert.Contains(",nll,", File.ReadAllLines(Path.Combine(output, "anomaly.csv"))[1], StringComparison.Ordinal);
+        var bad = VaeProcess.Run(run.Folder, ["anomaly", "--data", run.Data.Folder, "--nll-samples", "5", "--out", output]);
+        Assert.Equal(2, bad.ExitCode);
+    }
+
+    [Fact]
     public void Help_shows_the_usage()
     {
         var r = VaeProcess.Run(run.Folder, "anomaly", "--help");
