@@ -136,34 +136,44 @@ public sealed class DoubleVaeLoss(VaeConfig config, IReadOnlyList<NamedTensor> t
 
     static double[] Relu(double[] v) => v.Select(a => Math.Max(0, a)).ToArray();
 
-    public double Loss(float[] xf, float[] epsf, int rows)
+    /// <summary>The encoder on the first <paramref name="rows"/> images of <paramref name="x"/>: mu and logVar, (rows, L) each.</summary>
+    public (double[] Mu, double[] LogVar) Encode(float[] x, int rows)
     {
-        int d = config.Input, l = config.Latent;
-        var h = xf.Take(rows * d).Select(v => (double)v).ToArray();
-        int width = d;
+        var h = x.Take(rows * config.Input).Select(v => (double)v).ToArray();
+        int width = config.Input;
         for (int i = 0; i < config.Hidden.Length; i++)
         {
             h = Relu(Linear($"enc.{i}", h, rows, width, config.Hidden[i]));
             width = config.Hidden[i];
         }
-        var mu = Linear("mu", h, rows, width, l);
-        var logVar = Linear("logvar", h, rows, width, l);
-        var z = new double[rows * l];
-        double kl = 0;
-        for (int i = 0; i < z.Length; i++)
-        {
-            z[i] = mu[i] + Math.Exp(0.5 * logVar[i]) * epsf[i];
-            kl += -0.5 * (1 + logVar[i] - mu[i] * mu[i] - Math.Exp(logVar[i]));
-        }
+        return (Linear("mu", h, rows, width, config.Latent), Linear("logvar", h, rows, width, config.Latent));
+    }
+
+    /// <summary>The decoder's logits (rows, D) for latents <paramref name="z"/> (rows, L).</summary>
+    public double[] DecodeLogits(double[] z, int rows)
+    {
         var g = z;
-        width = l;
+        int width = config.Latent;
         for (int i = 0; i < config.Hidden.Length; i++)
         {
             int size = config.Hidden[config.Hidden.Length - 1 - i];
             g = Relu(Linear($"dec.{i}", g, rows, width, size));
             width = size;
         }
-        var logits = Linear("out", g, rows, width, d);
+        return Linear("out", g, rows, width, config.Input);
+    }
+
+    public double Loss(float[] xf, float[] epsf, int rows)
+    {
+        var (mu, logVar) = Encode(xf, rows);
+        var z = new double[rows * config.Latent];
+        double kl = 0;
+        for (int i = 0; i < z.Length; i++)
+        {
+            z[i] = mu[i] + Math.Exp(0.5 * logVar[i]) * epsf[i];
+            kl += -0.5 * (1 + logVar[i] - mu[i] * mu[i] - Math.Exp(logVar[i]));
+        }
+        var logits = DecodeLogits(z, rows);
         double recon = 0;
         for (int i = 0; i < logits.Length; i++)
         {

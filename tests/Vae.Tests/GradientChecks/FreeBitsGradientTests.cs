@@ -4,7 +4,7 @@
 // that some columns are above it and some below, or all above, or none (|fd - analytic| <= 1e-6 + 1e-5 |analytic|,
 // FiniteDifference). The whole model on each backend: VaeModel.Backward(rows, beta, lambda) against central
 // differences of recon / rows + beta * sum over latents j of max(lambda, KL_j), computed in double (the recon part by
-// DoubleVaeLoss, the KL by an encoder written here), with GradientCheck's tolerance.
+// DoubleVaeLoss, the KL per latent from its encoder), with GradientCheck's tolerance.
 using Vae.Cpu;
 using Vae.Diagnostics;
 using Vae.Models;
@@ -92,34 +92,6 @@ public class FreeBitsGradientTests
         }
     }
 
-    /// <summary>mu and logVar (rows, L) of the encoder in double, from the flat parameters of <paramref name="tensors"/>.</summary>
-    static (double[] Mu, double[] LogVar) EncodeInDouble(VaeConfig config, IReadOnlyList<NamedTensor> tensors, double[] parameters, float[] x, int rows)
-    {
-        var byName = tensors.ToDictionary(t => t.Name);
-        double[] Linear(string name, double[] input, int inF, int outF, bool relu)
-        {
-            var w = byName[name + ".weight"];
-            var b = byName[name + ".bias"];
-            var y = new double[rows * outF];
-            for (int r = 0; r < rows; r++)
-                for (int o = 0; o < outF; o++)
-                {
-                    double sum = parameters[b.Offset + o];
-                    for (int i = 0; i < inF; i++) sum += input[r * inF + i] * parameters[w.Offset + o * inF + i];
-                    y[r * outF + o] = relu ? Math.Max(0, sum) : sum;
-                }
-            return y;
-        }
-        var h = x.Take(rows * config.Input).Select(v => (double)v).ToArray();
-        int width = config.Input;
-        for (int i = 0; i < config.Hidden.Length; i++)
-        {
-            h = Linear($"enc.{i}", h, width, config.Hidden[i], relu: true);
-            width = config.Hidden[i];
-        }
-        return (Linear("mu", h, width, config.Latent, relu: false), Linear("logvar", h, width, config.Latent, relu: false));
-    }
-
     [Theory]
     [InlineData("cpu", 1.5f)]
     [InlineData("cpu-1", 0.5f)]
@@ -143,12 +115,12 @@ public class FreeBitsGradientTests
         var eps = new float[batch * config.Latent];
         backend.Download(model.Eps.Slice(0, eps.Length), eps);
 
-        // Recon by DoubleVaeLoss (beta 0), KL per latent by the encoder here; both read the same double parameters.
+        // Recon by DoubleVaeLoss (beta 0), KL per latent from its encoder; both read the same double parameters.
         var recon = new DoubleVaeLoss(new VaeConfig(config.Input, config.Hidden, config.Latent, config.Reconstruction, 0f), model.NamedTensors, p);
         double[] theta = recon.Parameters;
         double[] KlPerLatent()
         {
-            var (mu, logVar) = EncodeInDouble(config, model.NamedTensors, theta, x, batch);
+            var (mu, logVar) = recon.Encode(x, batch);   // reads theta: recon.Parameters
             return PerDimension(mu, logVar, batch, config.Latent);
         }
         var kl = KlPerLatent();

@@ -3,6 +3,7 @@
 // exact -log p(x) integrated numerically over a 2-D latent space, never exceeds the negative ELBO of its own samples,
 // falls with K, is the one-sample ELBO in expectation at K = 1, does not depend on batching or chunking, repeats
 // bit for bit for a seed, runs on the CUDA backend's kernels (PTX interpreter), and rejects bad arguments.
+using Vae.Diagnostics;
 using Vae.Models;
 using Vae.Random;
 using Vae.Tests.Support;
@@ -247,40 +248,18 @@ public sealed class ImportanceSamplingTests(ITestOutputHelper output)
         Assert.Throws<InvalidOperationException>(() => fresh.LogWeights(indices.AsSpan<int>(), noise.AsSpan<float>(), 4, new double[4]));
     }
 
-    /// <summary>The VAE's importance weight in double precision, straight from the formulas, on a copy of the parameters.</summary>
+    /// <summary>The VAE's importance weight in double precision, straight from the formulas: the network by
+    /// DoubleVaeLoss (plain loops), the densities written here.</summary>
     sealed class DoubleVae(VaeConfig config, IReadOnlyList<NamedTensor> tensors, float[] parameters)
     {
-        readonly Dictionary<string, NamedTensor> byName = tensors.ToDictionary(t => t.Name);
+        readonly DoubleVaeLoss network = new(config, tensors, parameters);
 
-        double[] Linear(string name, double[] x, int outF)
-        {
-            var w = byName[name + ".weight"];
-            var b = byName[name + ".bias"];
-            var y = new double[outF];
-            for (int o = 0; o < outF; o++)
-            {
-                double s = parameters[b.Offset + o];
-                for (int i = 0; i < x.Length; i++) s += x[i] * (double)parameters[w.Offset + o * x.Length + i];
-                y[o] = s;
-            }
-            return y;
-        }
-
-        static double[] Relu(double[] v) => v.Select(a => Math.Max(0, a)).ToArray();
-
-        public (double[] Mu, double[] LogVar) Encode(ReadOnlySpan<float> x)
-        {
-            var h = x.ToArray().Select(v => (double)v).ToArray();
-            for (int i = 0; i < config.Hidden.Length; i++) h = Relu(Linear($"enc.{i}", h, config.Hidden[i]));
-            return (Linear("mu", h, config.Latent), Linear("logvar", h, config.Latent));
-        }
+        public (double[] Mu, double[] LogVar) Encode(ReadOnlySpan<float> x) => network.Encode(x.ToArray(), 1);
 
         /// <summary>log p(x | z): Bernoulli from the logits, or the Gaussian of variance 1/2 around sigmoid(logits).</summary>
         public double LogLikelihood(ReadOnlySpan<float> x, double[] z)
         {
-            var g = z;
-            for (int i = 0; i < config.Hidden.Length; i++) g = Relu(Linear($"dec.{i}", g, config.Hidden[config.Hidden.Length - 1 - i]));
-            var logits = Linear("out", g, config.Input);
+            var logits = network.DecodeLogits(z, 1);
             double sum = 0;
             for (int i = 0; i < logits.Length; i++)
             {
