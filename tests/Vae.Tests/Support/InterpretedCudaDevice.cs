@@ -106,9 +106,13 @@ public sealed unsafe class InterpretedCudaDevice : ICudaDevice
         if (m == 0 || n == 0) return;
         float[] A = k > 0 && alpha != 0 ? ReadMatrix(a, lda, transA ? m : k, transA ? k : m) : [];
         float[] B = k > 0 && alpha != 0 ? ReadMatrix(b, ldb, transB ? k : n, transB ? n : k) : [];
-        float[] C = beta != 0 ? ReadMatrix(c, ldc, n, m) : new float[(long)ldc * (n - 1) + m];
-        if (beta == 0 && ldc > m) C = ReadMatrixOrZero(c, ldc, n, m);
+        // C column by column: only its m used rows are read (when beta != 0) and written, as cuBLAS does; the rows
+        // between columns (ldc > m) are left alone.
+        var column = new float[m];
         for (int j = 0; j < n; j++)
+        {
+            var at = new DevicePointer(c + (ulong)((long)j * ldc * sizeof(float)));
+            if (beta != 0) Machine.Read(at, column.AsSpan());
             for (int i = 0; i < m; i++)
             {
                 double sum = 0;
@@ -119,28 +123,15 @@ public sealed unsafe class InterpretedCudaDevice : ICudaDevice
                         float y = transB ? B[j + (long)p * ldb] : B[p + (long)j * ldb];
                         sum += (double)x * y;
                     }
-                long at = i + (long)j * ldc;
-                C[at] = (float)(alpha * sum + (beta == 0 ? 0 : beta * (double)C[at]));
+                column[i] = (float)(alpha * sum + (beta == 0 ? 0 : beta * (double)column[i]));
             }
-        Machine.Write(new DevicePointer(c), (ReadOnlySpan<float>)C);
+            Machine.Write(at, (ReadOnlySpan<float>)column);
+        }
     }
 
     // Column-major matrix with `columns` columns of `rows` used rows each, stored with leading dimension ld.
     float[] ReadMatrix(ulong pointer, int ld, int columns, int rows) =>
         Machine.Read<float>(new DevicePointer(pointer), checked((int)((long)ld * (columns - 1) + rows)));
-
-    // Keeps the bytes between columns (ld > rows) as they are; they may be uninitialised, so only used rows are read.
-    float[] ReadMatrixOrZero(ulong pointer, int ld, int columns, int rows)
-    {
-        var result = new float[(long)ld * (columns - 1) + rows];
-        var column = new float[rows];
-        for (int j = 0; j < columns; j++)
-        {
-            Machine.Read(new DevicePointer(pointer + (ulong)((long)j * ld * 4)), column.AsSpan());
-            column.CopyTo(result, (long)j * ld);
-        }
-        return result;
-    }
 
     public void Synchronize() => NotWhileCapturing("a synchronize");
 
