@@ -45,7 +45,6 @@ internal sealed partial class BlockExecutor
 
     const byte Initialized = 1, ManyReaders = 2, WriterAtomic = 4, ReadersMixedWarps = 8;
 
-    readonly PtxMachine _machine;
     readonly PtxKernel _kernel;
     readonly Instruction[] _code;
     readonly Dim3 _grid, _blockDim;
@@ -72,7 +71,6 @@ internal sealed partial class BlockExecutor
     public BlockExecutor(PtxMachine machine, PtxKernel kernel, Dim3 grid, Dim3 block, int sharedBytes, int dynamicShared,
         byte[] parameters, ulong[] symbols, LaunchStatistics stats)
     {
-        _machine = machine;
         _memory = machine.Memory;
         _kernel = kernel;
         _code = kernel.Code;

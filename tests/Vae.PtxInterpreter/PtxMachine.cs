@@ -163,11 +163,10 @@ public sealed class PtxMachine
         {
             var s = module.Symbols[i];
             if (s.Space == StateSpace.Shared)
-                values[i] = s.IsExternShared ? (ulong)AlignUp(kernel.StaticSharedBytes, Math.Max(s.Align, 1))
+                values[i] = s.IsExternShared ? (ulong)dynamicOffset   // every .extern .shared array starts the dynamic part
                     : kernel.SharedOffsets.TryGetValue(i, out long offset) ? (ulong)offset : 0;
             else if (s.Space is StateSpace.Local or StateSpace.Param) values[i] = (ulong)s.Offset;
         }
-        _ = dynamicOffset;
         return values;
     }
 

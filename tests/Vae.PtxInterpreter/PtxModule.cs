@@ -48,8 +48,6 @@ public sealed class PtxKernel
     public required int DynamicSharedAlign { get; init; }
     public required int LocalBytes { get; init; }
     public required int ParameterBytes { get; init; }
-    /// <summary>Shared and local symbols visible to the kernel, by symbol index.</summary>
-    public required int[] SharedSymbols { get; init; }
     /// <summary>Offset of each referenced static .shared variable (by symbol index) in this kernel's shared memory.</summary>
     public required IReadOnlyDictionary<int, long> SharedOffsets { get; init; }
     public required PtxModule Module { get; init; }

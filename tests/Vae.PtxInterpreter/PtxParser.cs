@@ -310,7 +310,7 @@ internal sealed class PtxParser
             Name = _kernelName, Parameters = parameters, Code = [.. code], RegisterCount = _regNames.Count,
             RegisterNames = [.. _regNames], RegisterMasks = masks, RegisterTypes = [.. _regTypes],
             StaticSharedBytes = (int)sharedBytes, SharedOffsets = sharedOffsets, DynamicSharedAlign = _dynamicAlign, LocalBytes = (int)_localBytes,
-            ParameterBytes = paramBytes, SharedSymbols = sharedSymbols, Module = _module, Line = entryTok.Line,
+            ParameterBytes = paramBytes, Module = _module, Line = entryTok.Line,
         });
     }
 
@@ -730,7 +730,6 @@ internal sealed class PtxParser
 
         bool isCompare = ins.Op is Opcode.Setp or Opcode.Set;
         bool isAtomic = ins.Op is Opcode.Atom or Opcode.Red or Opcode.Redux;
-        bool sawBarrierMode = false;
         for (int i = modStart; i < parts.Length; i++)
         {
             string m = parts[i];
@@ -791,11 +790,10 @@ internal sealed class PtxParser
                 };
                 continue;
             }
-            if (ins.Op == Opcode.Bar && m is "arrive") { ins.Barrier = BarrierMode.Arrive; sawBarrierMode = true; continue; }
+            if (ins.Op == Opcode.Bar && m is "arrive") { ins.Barrier = BarrierMode.Arrive; continue; }
             if (ins.Op == Opcode.Bar && m is "red") throw Error(opTok, "bar.red is not supported by the interpreter");
             throw Error(opTok, $"unsupported modifier .{m} on {name}");
         }
-        _ = sawBarrierMode;
         if (ins.Op == Opcode.Bar && parts.Length == 1)
             throw Error(opTok, "bar needs .sync or .arrive");
 
