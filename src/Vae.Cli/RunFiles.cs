@@ -15,11 +15,13 @@ public static class RunFiles
     public const string CheckpointName = "vae.safetensors";
 
     /// <summary>Writes every picture and the history of a run into <paramref name="folder"/>; returns the paths written.</summary>
-    public static List<string> WritePictures(string folder, VaeModel model, ImageDataset test, IReadOnlyList<EpochRecord> history, ulong seed)
+    public static List<string> WritePictures(string folder, ITrainableModel model, ImageDataset test, IReadOnlyList<EpochRecord> history, ulong seed)
     {
         var written = new List<string>
         {
-            WriteSamples(Path.Combine(folder, "samples.png"), model, test.Height, test.Width, 64, 8, seed),
+            model.Classes > 0
+                ? WriteClassSamples(Path.Combine(folder, "samples.png"), model, test.Height, test.Width, 10, seed)
+                : WriteSamples(Path.Combine(folder, "samples.png"), model, test.Height, test.Width, 64, 8, seed),
             WriteReconstructions(Path.Combine(folder, "reconstructions.png"), model, test, 0, 16, 8),
             WriteInterpolations(Path.Combine(folder, "interpolations.png"), model, test, 10),
         };
@@ -31,20 +33,39 @@ public static class RunFiles
         return written;
     }
 
-    public static string WriteSamples(string path, VaeModel model, int height, int width, int count, int columns, ulong seed)
+    public static string WriteSamples(string path, ITrainableModel model, int height, int width, int count, int columns, ulong seed)
     {
         var images = model.Sample(count, seed);
         ImageGrid.WriteGrid(path, images, count, height, width, columns, padding: 2, scale: 2);
         return path;
     }
 
+    /// <summary>A conditional model's samples: one row of <paramref name="columns"/> per class, class 0 on top.</summary>
+    public static string WriteClassSamples(string path, ITrainableModel model, int height, int width, int columns, ulong seed)
+    {
+        int count = model.Classes * columns;
+        var labels = new int[count];
+        for (int i = 0; i < count; i++) labels[i] = i / columns;
+        ImageGrid.WriteGrid(path, model.Sample(count, seed, labels), count, height, width, columns, padding: 2, scale: 2);
+        return path;
+    }
+
+    /// <summary>The labels of test images first .. first+count-1 for a conditional model; empty for an unconditional one.</summary>
+    public static int[] LabelsFor(ITrainableModel model, ImageDataset test, int first, int count)
+    {
+        if (model.Classes == 0) return [];
+        var labels = new int[count];
+        for (int i = 0; i < count; i++) labels[i] = test.Labels[first + i];
+        return labels;
+    }
+
     /// <summary>Pairs of rows: <paramref name="columns"/> test images, then their reconstructions through the posterior mean.</summary>
-    public static string WriteReconstructions(string path, VaeModel model, ImageDataset test, int first, int count, int columns)
+    public static string WriteReconstructions(string path, ITrainableModel model, ImageDataset test, int first, int count, int columns)
     {
         CheckRange(test, first, count);
         int pixels = test.Pixels;
         var inputs = test.Images.AsSpan(first * pixels, count * pixels);
-        var outputs = model.Reconstruct(inputs, count);
+        var outputs = model.Reconstruct(inputs, count, LabelsFor(model, test, first, count));
         int rows = (count + columns - 1) / columns;
         var tiles = new float[rows * 2 * columns * pixels];
         for (int i = 0; i < count; i++)
@@ -58,7 +79,7 @@ public static class RunFiles
     }
 
     /// <summary>One strip per pair of test images of different classes: decoded along the line between their means.</summary>
-    public static string WriteInterpolations(string path, VaeModel model, ImageDataset test, int steps, int strips = 8)
+    public static string WriteInterpolations(string path, ITrainableModel model, ImageDataset test, int steps, int strips = 8)
     {
         var pairs = new List<(int A, int B)>();
         for (int i = 0; i + 1 < test.Count && pairs.Count < strips; i += 2)
@@ -69,12 +90,13 @@ public static class RunFiles
         return path;
     }
 
-    public static float[] Interpolate(VaeModel model, ImageDataset test, int a, int b, int steps)
+    public static float[] Interpolate(ITrainableModel model, ImageDataset test, int a, int b, int steps)
     {
         CheckRange(test, a, 1);
         CheckRange(test, b, 1);
         int p = test.Pixels;
-        return model.Interpolate(test.Images.AsSpan(a * p, p), test.Images.AsSpan(b * p, p), steps);
+        int labelA = model.Classes > 0 ? test.Labels[a] : -1, labelB = model.Classes > 0 ? test.Labels[b] : -1;
+        return model.Interpolate(test.Images.AsSpan(a * p, p), test.Images.AsSpan(b * p, p), steps, labelA, labelB);
     }
 
     public static string WriteLossCurves(string path, IReadOnlyList<EpochRecord> history)

@@ -44,14 +44,16 @@ latent dimensions.
         {
             var test = ImageDatasets.Load(dataDir, train: false);
             CommonOptions.CheckImageSize(test, model);
-            using var testSet = new DeviceDataset(backend, test.Images, test.Count, test.Pixels);
+            using var testSet = CommonOptions.Upload(backend, test, model);
             var r = Evaluation.Run(model, testSet, null);
             ImportanceSamplingResult? nll = null;
             double nllSeconds = 0;
             if (nllSamples is int k)
             {
                 var clock = Stopwatch.StartNew();
-                using var weights = new VaeImportanceWeights(model);
+                if (model is not IImportanceSampled sampled)
+                    throw new InvalidDataException($"{path}: the importance-sampled likelihood (--nll) is not defined for a '{checkpoint.Config.Kind}' model.");
+                using var weights = sampled.CreateImportanceWeights();
                 nll = ImportanceSampling.Run(weights, testSet, k);
                 nllSeconds = clock.Elapsed.TotalSeconds;
             }
@@ -62,19 +64,32 @@ latent dimensions.
                     $"\"nll\":{nll.Nll:R},\"nll_k\":{nll.SamplesPerImage},\"neg_elbo_k\":{nll.NegativeElbo:R},\"nll_likelihood\":\"{nll.Likelihood}\",\"nll_seconds\":{nllSeconds:F3},");
                 Console.WriteLine(string.Create(inv,
                     $"{{\"test_loss\":{r.Loss:R},\"recon\":{r.Recon:R},\"kl\":{r.Kl:R},\"images\":{r.Images},\"latent_variance\":{r.LatentVariance:R}," +
-                    $"\"active_units\":{r.ActiveUnits},\"mean_abs_latent_correlation\":{r.MeanAbsLatentCorrelation:R},{nllJson}\"epoch\":{checkpoint.State.Epoch}}}"));
+                    $"\"active_units\":{r.ActiveUnits},\"mean_abs_latent_correlation\":{r.MeanAbsLatentCorrelation:R},{nllJson}{GroupsJson(r)}" +
+                    $"\"model\":\"{checkpoint.Config.Kind}\",\"epoch\":{checkpoint.State.Epoch}}}"));
             }
             else
             {
-                Console.WriteLine(string.Create(inv, $"{path}: VAE {checkpoint.Config}, epoch {checkpoint.State.Epoch}, {r.Images} test images of {test.Name}"));
+                Console.WriteLine(string.Create(inv, $"{path}: {checkpoint.Config.Kind} {checkpoint.Config}, epoch {checkpoint.State.Epoch}, {r.Images} test images of {test.Name}"));
                 Console.WriteLine(string.Create(inv, $"  test_loss {r.Loss:F3} nats/image  (recon {r.Recon:F3}, kl {r.Kl:F3})"));
-                Console.WriteLine(string.Create(inv, $"  latent variance {r.LatentVariance:F4}, active units {r.ActiveUnits}/{checkpoint.Config.Latent}, mean |corr| {r.MeanAbsLatentCorrelation:F4}"));
+                Console.WriteLine(string.Create(inv, $"  latent variance {r.LatentVariance:F4}, active units {r.ActiveUnits}/{model.LatentGroups.Sum(g => g.Width)}, mean |corr| {r.MeanAbsLatentCorrelation:F4}"));
+                if (r.Groups.Count > 1)
+                    foreach (var g in r.Groups)
+                        Console.WriteLine(string.Create(inv, $"  {g.Name}: kl {g.Kl:F3} nats/image, active units {g.ActiveUnits}/{g.Width}, latent variance {g.LatentVariance:F4}"));
                 if (nll is not null)
                     Console.WriteLine(string.Create(inv,
                         $"  nll {nll.Nll:F3} nats/image  (IWAE, K = {nll.SamplesPerImage} samples per image, {nll.Likelihood} likelihood; -ELBO over the same samples {nll.NegativeElbo:F3}; {nllSeconds:F1} s)"));
             }
         }
         return 0;
+    }
+
+    /// <summary>"groups":[{"name":"z1","width":..,"kl":..,"latent_variance":..,"active_units":..},...], for models with more than one latent group.</summary>
+    static string GroupsJson(EvaluationResult r)
+    {
+        if (r.Groups.Count < 2) return "";
+        var parts = r.Groups.Select(g => string.Create(CultureInfo.InvariantCulture,
+            $"{{\"name\":\"{g.Name}\",\"width\":{g.Width},\"kl\":{g.Kl:R},\"latent_variance\":{g.LatentVariance:R},\"active_units\":{g.ActiveUnits}}}"));
+        return "\"groups\":[" + string.Join(",", parts) + "],";
     }
 
     /// <summary>--nll K, or --nll alone for the default K; null without --nll.</summary>

@@ -51,10 +51,10 @@ output folder (default: the checkpoint's folder):
         using var backend = CommonOptions.Backend(cli);
         cli.RejectUnknown();
 
-        var (checkpoint, model) = CommonOptions.LoadModel(backend, path, batch);
+        var (_, model) = CommonOptions.LoadVae(backend, path, batch, "latent");
         using (model)
         {
-            int latent = checkpoint.Config.Latent;
+            int latent = model.Config.Latent;
             if (latent < 2)
                 throw new InvalidDataException($"{path}: the model's latent space has {latent} dimension; a 2-D latent map needs at least 2. Train with --latent 2 (or more).");
             var test = ImageDatasets.Load(dataDir, train: false);

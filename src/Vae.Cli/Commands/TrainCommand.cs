@@ -35,14 +35,14 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
   --no-graph         on --backend cuda, launch every kernel of every step instead of replaying a captured CUDA graph
 """ + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 
-    static readonly string[] SettingsFlags = ["batch", "hidden", "latent", "lr", "beta", "recon", "weight-decay", "clip", "seed", "kl-warmup", "kl-cycle", "kl-ramp", "kl-capacity", "kl-capacity-epochs", "free-bits"];
+    static readonly string[] SettingsFlags = ["batch", "lr", "weight-decay", "clip", "seed", "kl-warmup", "kl-cycle", "kl-ramp", "kl-capacity", "kl-capacity-epochs", "free-bits", .. ModelOptions.Flags];
 
     public static int Run(CliArgs cli)
     {
         if (cli.Flag("help")) { Console.WriteLine(Help); return 0; }
-        string model = cli.String("model") ?? "vae";
-        if (model != "vae") throw new UsageException($"--model {model}: only 'vae' is available in this build.");
-        string outDir = cli.String("out") ?? Path.Combine("runs", "vae");
+        string kind = cli.String("model") ?? "vae";
+        if (!ModelConfigs.Kinds.Contains(kind)) throw new UsageException($"--model {kind}: unknown model; this build has {string.Join(", ", ModelConfigs.Kinds)}.");
+        string outDir = cli.String("out") ?? Path.Combine("runs", kind);
         bool resume = cli.Flag("resume"), force = cli.Flag("force");
         bool noGraph = cli.Flag("no-graph");
         float klWarmupEpochs = cli.Float("kl-warmup", 0f, 0f, 1e6f);
@@ -61,7 +61,7 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
         string checkpointPath = Path.Combine(outDir, RunFiles.CheckpointName);
         if (resume && force) throw new UsageException("--resume and --force contradict each other.");
 
-        VaeConfig config;
+        IModelConfig config;
         TrainingOptions options;
         TrainingState state;
         Checkpoint? checkpoint = null;
@@ -73,13 +73,14 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
             if (checkpoint.Options is null || !checkpoint.HasOptimizerState)
                 throw new InvalidDataException($"{checkpointPath}: holds weights only (no optimizer state), so it cannot be resumed; train without --resume into another --out folder.");
             config = checkpoint.Config;
+            if (cli.Has("model") && kind != config.Kind)
+                throw new UsageException($"--model {kind}: the checkpoint in {outDir} holds a '{config.Kind}' model; a resumed run keeps its model.");
             options = checkpoint.Options with { Epochs = epochs };
             state = checkpoint.State;
         }
         else
         {
-            config = new VaeConfig(784, cli.IntList("hidden", [400, 400]), cli.Int("latent", 20, 1, 100_000),
-                Reconstruction(cli), cli.Float("beta", 1f, 0f, 1e6f));
+            config = ModelOptions.FromCli(kind, cli, 784, 10);
             options = new TrainingOptions
             {
                 Epochs = epochs,
@@ -100,11 +101,9 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
 
         var train = ImageDatasets.Load(dataDir, train: true);
         var test = ImageDatasets.Load(dataDir, train: false);
+        if (!resume) config = ModelOptions.FromCli(kind, cli, train.Pixels, train.Classes);   // the data's shape (flags were checked above)
         if (train.Pixels != config.Input)
-        {
-            if (resume) throw new InvalidDataException($"{dataDir}: images have {train.Pixels} pixels but the checkpoint's model takes {config.Input}.");
-            config = new VaeConfig(train.Pixels, config.Hidden, config.Latent, config.Reconstruction, config.Beta);
-        }
+            throw new InvalidDataException($"{dataDir}: images have {train.Pixels} pixels but the checkpoint's model takes {config.Input}.");
         if (test.Pixels != train.Pixels) throw new InvalidDataException($"{dataDir}: training images have {train.Pixels} pixels but test images {test.Pixels}.");
 
         if (!resume && (klWarmupEpochs > 0 || klCycleEpochs > 0 || cli.Has("kl-capacity")))
@@ -120,15 +119,16 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
             };
         }
 
-        using var vae = new VaeModel(backend, config, options.BatchSize);
+        using var vae = config.Create(backend, options.BatchSize);
         if (checkpoint is not null) checkpoint.LoadInto(vae, withOptimizerState: true);
         else vae.InitializeParameters(options.Seed);
-        using var trainSet = new DeviceDataset(backend, train.Images, train.Count, train.Pixels);
-        using var testSet = new DeviceDataset(backend, test.Images, test.Count, test.Pixels);
+        CommonOptions.CheckImageSize(test, vae);
+        using var trainSet = CommonOptions.Upload(backend, train, vae);
+        using var testSet = CommonOptions.Upload(backend, test, vae);
         using var trainer = new Trainer(vae, trainSet, testSet, options, state);
 
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(inv, $"training VAE {config} ({vae.ParameterCount:N0} parameters) on {train.Name}: {train.Count} train / {test.Count} test images"));
+        Console.WriteLine(string.Create(inv, $"training {config.Kind} {config} ({vae.ParameterCount:N0} parameters) on {train.Name}: {train.Count} train / {test.Count} test images"));
         Console.WriteLine(string.Create(inv, $"backend {backend.Name}, batch {options.BatchSize}, Adam lr {options.Adam.LearningRate}, seed {options.Seed}, {options.Epochs} epochs -> {Path.GetFullPath(outDir)}"));
         if (options.KlSchedule.VariesPerStep) Console.WriteLine($"KL weight schedule: {options.KlSchedule} (times beta {config.Beta})");
         if (options.FreeBits > 0) Console.WriteLine(string.Create(inv, $"free bits: a KL floor of {options.FreeBits} nats per latent dimension"));
@@ -157,17 +157,9 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
         written ??= RunFiles.WritePictures(outDir, vae, test, state.History, options.Seed);   // nothing trained: redraw
         var final = trainer.LastEvaluation ?? Evaluation.Run(vae, testSet, null);
         Console.WriteLine(string.Create(inv,
-            $"test: loss {final.Loss:F2} nats/image (recon {final.Recon:F2}, kl {final.Kl:F2}), latent variance {final.LatentVariance:F3}, active units {final.ActiveUnits}/{config.Latent}, mean |corr| {final.MeanAbsLatentCorrelation:F3}"));
+            $"test: loss {final.Loss:F2} nats/image (recon {final.Recon:F2}, kl {final.Kl:F2}), latent variance {final.LatentVariance:F3}, active units {final.ActiveUnits}/{vae.LatentGroups.Sum(g => g.Width)}, mean |corr| {final.MeanAbsLatentCorrelation:F3}"));
         Console.WriteLine($"checkpoint: {checkpointPath}");
         foreach (var path in written) Console.WriteLine($"wrote {path}");
         return 0;
-    }
-
-    /// <summary>--recon bce|mse; any other word is a usage error (exit 2), not a bad-input error.</summary>
-    static ReconstructionLoss Reconstruction(CliArgs cli)
-    {
-        string text = cli.String("recon") ?? "bce";
-        try { return VaeConfig.ParseReconstruction(text); }
-        catch (ArgumentException e) { throw new UsageException($"--recon: {e.Message}"); }
     }
 }

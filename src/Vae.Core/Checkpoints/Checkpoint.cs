@@ -14,7 +14,7 @@ public sealed class Checkpoint
     public const string Format = "vae-checkpoint";
     public const string Version = "1";
 
-    Checkpoint(string path, SafeTensorsFile file, VaeConfig config, TrainingOptions? options, TrainingState state, bool hasOptimizerState)
+    Checkpoint(string path, SafeTensorsFile file, IModelConfig config, TrainingOptions? options, TrainingState state, bool hasOptimizerState)
     {
         Path = path;
         File = file;
@@ -26,14 +26,15 @@ public sealed class Checkpoint
 
     public string Path { get; }
     public SafeTensorsFile File { get; }
-    public VaeConfig Config { get; }
+    /// <summary>The model's configuration, of its kind (VaeConfig for "vae", ...).</summary>
+    public IModelConfig Config { get; }
     /// <summary>The options the run was trained with; null for weights-only files (e.g. exported from PyTorch).</summary>
     public TrainingOptions? Options { get; }
     public TrainingState State { get; }
     public bool HasOptimizerState { get; }
 
     /// <summary>Saves weights, Adam moments, counters, options and history of a run to <paramref name="path"/>, atomically.</summary>
-    public static void Save(string path, VaeModel model, TrainingOptions? options, TrainingState? state)
+    public static void Save(string path, ITrainableModel model, TrainingOptions? options, TrainingState? state)
     {
         ArgumentNullException.ThrowIfNull(model);
         if ((options is null) != (state is null))
@@ -85,7 +86,7 @@ public sealed class Checkpoint
             throw new InvalidDataException($"{path}: metadata format is '{format}', expected '{Format}'.");
         if (file.Metadata.TryGetValue("version", out var version) && version != Version)
             throw new InvalidDataException($"{path}: checkpoint version {version} is not supported (this build reads version {Version}).");
-        var config = VaeConfig.FromJson(configJson, path);
+        var config = ModelConfigs.FromJson(configJson, path);
         var state = new TrainingState();
         TrainingOptions? options = null;
         if (file.Metadata.TryGetValue("training", out var trainingJson))
@@ -106,10 +107,10 @@ public sealed class Checkpoint
     /// Uploads the weights (and, with <paramref name="withOptimizerState"/>, Adam's moments) into a model of the same
     /// configuration. Every tensor is checked for name, shape and finiteness before anything is uploaded.
     /// </summary>
-    public void LoadInto(VaeModel model, bool withOptimizerState)
+    public void LoadInto(ITrainableModel model, bool withOptimizerState)
     {
         if (!model.Config.Equals(Config))
-            throw new InvalidDataException($"{Path}: the checkpoint is a {Config} model but the model is {model.Config}; build the model from the checkpoint's config (Checkpoint.Config) or pick the matching checkpoint.");
+            throw new InvalidDataException($"{Path}: the checkpoint is a {Config.Kind} {Config} model but the model is a {model.Config.Kind} {model.Config}; build the model from the checkpoint's config (Checkpoint.Config) or pick the matching checkpoint.");
         if (withOptimizerState && !HasOptimizerState)
             throw new InvalidDataException($"{Path}: the checkpoint has no optimizer state (optim.m.*), so training cannot resume from it; train without --resume.");
         var p = model.Parameters;

@@ -13,7 +13,7 @@ public enum ReconstructionLoss
     Mse,
 }
 
-public sealed record VaeConfig
+public sealed record VaeConfig : IModelConfig
 {
     public VaeConfig(int input, int[] hidden, int latent, ReconstructionLoss reconstruction = ReconstructionLoss.Bce, float beta = 1f)
     {
@@ -34,6 +34,9 @@ public sealed record VaeConfig
     public int Latent { get; }
     public ReconstructionLoss Reconstruction { get; }
     public float Beta { get; }
+    public string Kind => "vae";
+
+    public ITrainableModel Create(IComputeBackend backend, int capacity) => new VaeModel(backend, this, capacity);
 
     /// <summary>"784-400-400-20".</summary>
     public string Describe() => Input + "-" + string.Join("-", Hidden) + (Hidden.Length > 0 ? "-" : "") + Latent;

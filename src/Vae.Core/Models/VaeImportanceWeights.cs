@@ -70,14 +70,11 @@ public sealed class VaeImportanceWeights : IImportanceWeighted, IDisposable
     public int MaxSamples { get; }
     public string Likelihood { get; }
 
-    public void EncodeImages(DeviceSpan<float> images, int count)
+    public void EncodeImages(DeviceDataset data, int first, int count)
     {
-        if (count < 1 || count > MaxImages)
-            throw new ArgumentOutOfRangeException(nameof(count), count, $"Images per call must be in [1, {MaxImages}].");
+        ImportanceSampling.CheckImages(this, data, first, count);
         int n = count * Input;
-        if (images.Length < n)
-            throw new ArgumentException($"Expected {count} images of {Input} pixels ({n} floats), got a view of {images.Length}.", nameof(images));
-        backend.Copy(images.Slice(0, n), model.Input.Slice(0, n));
+        backend.Copy(data.Images.Slice(first * Input, n), model.Input.Slice(0, n));
         model.Encode(count);
         encoded = count;   // Mu, LogVar and Input now hold these images; Decode leaves them alone
     }

@@ -17,13 +17,14 @@
 // weights (out, in). Internally mu and logvar are one (2L, H) head so they cost one GEMM.
 using Vae.Nn;
 using Vae.Random;
+using Vae.Training;
 
 namespace Vae.Models;
 
 /// <summary>A PyTorch-named tensor of the model: a view into the parameter (or gradient, m, v) buffer.</summary>
 public sealed record NamedTensor(string Name, int[] Shape, int Offset, int Length);
 
-public sealed class VaeModel : IDisposable
+public sealed class VaeModel : ITrainableModel, IImportanceSampled
 {
     readonly IComputeBackend backend;
     readonly Linear[] encoder, decoder;
@@ -141,9 +142,11 @@ public sealed class VaeModel : IDisposable
         dMu = V(eDMu);
         dLogVar = V(eDLogVar);
         dHeads = V(eDHeads);
+        LatentGroups = [new LatentGroup("z", l, Mu, LossTotals.Slice(1, 1))];
     }
 
     public VaeConfig Config { get; }
+    IModelConfig ITrainableModel.Config => Config;
     /// <summary>The most rows one call handles (the batch size the buffers were carved for).</summary>
     public int Capacity { get; }
     public IComputeBackend Backend => backend;
@@ -165,6 +168,15 @@ public sealed class VaeModel : IDisposable
     public DeviceSpan<float> LossTotals { get; }
     /// <summary>(L) the batch-mean KL of each latent dimension, written by a <see cref="Backward(int, float, float)"/> with free bits.</summary>
     public DeviceSpan<float> KlPerDimension => klPerDimension;
+
+    // ITrainableModel: an unconditional model whose step consumes L noise numbers per row, one latent group "z".
+    public int Classes => 0;
+    public DeviceSpan<float> Condition => default;
+    public int NoisePerRow => Config.Latent;
+    public DeviceSpan<float> Noise => Eps;
+    public IReadOnlyList<LatentGroup> LatentGroups { get; private set; } = [];
+    public void AfterOptimizerStep(int rows) { }
+    public IImportanceWeighted CreateImportanceWeights(int maxSamples = 0) => new VaeImportanceWeights(this, maxSamples);
 
     /// <summary>
     /// PyTorch's nn.Linear default initialization: weights and biases uniform in +-1/sqrt(fan_in), drawn from a Philox
@@ -348,8 +360,9 @@ public sealed class VaeModel : IDisposable
     // ------------------------------------------------------------------ host-side conveniences (allocate; not for hot loops)
 
     /// <summary>Decodes <paramref name="count"/> draws of z ~ N(0, I) from stream <paramref name="seed"/>; returns (count, D) probabilities.</summary>
-    public float[] Sample(int count, ulong seed)
+    public float[] Sample(int count, ulong seed, ReadOnlySpan<int> labels = default)
     {
+        NoLabels(labels.Length);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var result = new float[count * Config.Input];
         for (int start = 0; start < count; start += Capacity)
@@ -394,14 +407,19 @@ public sealed class VaeModel : IDisposable
     }
 
     /// <summary>Reconstructions (count, D) of images (count, D) through the posterior mean (no sampling).</summary>
-    public float[] Reconstruct(ReadOnlySpan<float> images, int count) => DecodeLatents(EncodeMeans(images, count), count);
+    public float[] Reconstruct(ReadOnlySpan<float> images, int count, ReadOnlySpan<int> labels = default)
+    {
+        NoLabels(labels.Length);
+        return DecodeLatents(EncodeMeans(images, count), count);
+    }
 
     /// <summary>
     /// <paramref name="steps"/> images decoded along the straight line between the posterior means of images a and b
     /// (both ends included).
     /// </summary>
-    public float[] Interpolate(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int steps)
+    public float[] Interpolate(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int steps, int labelA = -1, int labelB = -1)
     {
+        NoLabels(labelA >= 0 || labelB >= 0 ? 1 : 0);
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 2);
         CheckImages(a, 1);
         CheckImages(b, 1);
@@ -430,6 +448,11 @@ public sealed class VaeModel : IDisposable
     {
         if (count < 0 || images.Length != count * Config.Input)
             throw new ArgumentException($"Expected {count} images of {Config.Input} pixels ({count * Config.Input} floats), got {images.Length}. Is the data the size the model was trained on?", nameof(images));
+    }
+
+    static void NoLabels(int given)
+    {
+        if (given > 0) throw new ArgumentException("This VAE is unconditional: it takes no class labels (train --model cvae for a conditional model).");
     }
 
     static DeviceSpan<float> Rows(DeviceSpan<float> v, int rows, int cols) => v.Slice(0, rows * cols);

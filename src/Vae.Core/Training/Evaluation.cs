@@ -6,7 +6,14 @@ using Vae.Models;
 
 namespace Vae.Training;
 
-public sealed record EvaluationResult(int Images, double Loss, double Recon, double Kl, double LatentVariance, int ActiveUnits, double MeanAbsLatentCorrelation);
+/// <summary>One latent group's share of the evaluation: its KL nats per image, mean variance of its posterior means, active units.</summary>
+public sealed record LatentGroupStats(string Name, int Width, double Kl, double LatentVariance, int ActiveUnits);
+
+/// <summary>Test-set metrics in nats per image; the latent statistics run over all latent groups together, and per group in <see cref="Groups"/>.</summary>
+public sealed record EvaluationResult(int Images, double Loss, double Recon, double Kl, double LatentVariance, int ActiveUnits, double MeanAbsLatentCorrelation)
+{
+    public IReadOnlyList<LatentGroupStats> Groups { get; init; } = [];
+}
 
 public static class Evaluation
 {
@@ -15,15 +22,22 @@ public static class Evaluation
 
     /// <summary>Evaluates <paramref name="model"/> on every image of <paramref name="data"/> in order.</summary>
     /// <param name="perImage">If not null, receives (Images, 2): recon and KL nats of each image.</param>
-    public static EvaluationResult Run(VaeModel model, DeviceDataset data, float[]? perImage)
+    public static EvaluationResult Run(ITrainableModel model, DeviceDataset data, float[]? perImage)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
         var backend = model.Backend;
-        int l = model.Config.Latent, capacity = model.Capacity;
+        var groups = model.LatentGroups;
+        int l = groups.Sum(g => g.Width), capacity = model.Capacity, noise = model.NoisePerRow;
         if (data.Pixels != model.Config.Input)
             throw new ArgumentException($"The data has {data.Pixels} pixels per image but the model expects {model.Config.Input}.", nameof(data));
+        if (model.Classes > 0 && data.Classes != model.Classes)
+            throw new ArgumentException($"The model is conditioned on {model.Classes} classes but the data carries {data.Classes}; load the DeviceDataset with its labels.", nameof(data));
         if (perImage is not null && perImage.Length != 2 * data.Count)
             throw new ArgumentException($"perImage needs {2 * data.Count} floats.", nameof(perImage));
         var totals = new float[2];
+        var groupKl = new float[1];
+        var groupKlSum = new double[groups.Count];
         var mu = new float[capacity * l];
         var recon = new float[capacity];
         var kl = new float[capacity];
@@ -34,12 +48,25 @@ public static class Evaluation
         {
             int rows = Math.Min(capacity, data.Count - first);
             backend.Copy(data.Images.Slice(first * data.Pixels, rows * data.Pixels), model.Input.Slice(0, rows * data.Pixels));
-            backend.RandomNormal(model.Eps.Slice(0, rows * l), NoiseSeed, (ulong)first * (ulong)l);
+            if (model.Classes > 0)
+                backend.Copy(data.OneHotLabels.Slice(first * data.Classes, rows * data.Classes), model.Condition.Slice(0, rows * data.Classes));
+            if (noise > 0) backend.RandomNormal(model.Noise.Slice(0, rows * noise), NoiseSeed, (ulong)first * (ulong)noise);
             model.Forward(rows);
             backend.Download<float>(model.LossTotals, totals);
             reconSum += totals[0];
             klSum += totals[1];
-            backend.Download<float>(model.Mu.Slice(0, rows * l), mu.AsSpan(0, rows * l));
+            // The means of all groups side by side: row r of the concatenation is [group 0 | group 1 | ...].
+            int column = 0;
+            for (int g = 0; g < groups.Count; g++)
+            {
+                int w = groups[g].Width;
+                backend.Download<float>(groups[g].KlTotal, groupKl);
+                groupKlSum[g] += groupKl[0];
+                var part = new float[rows * w];
+                backend.Download<float>(groups[g].Means.Slice(0, rows * w), part);
+                for (int r = 0; r < rows; r++) part.AsSpan(r * w, w).CopyTo(mu.AsSpan(r * l + column, w));
+                column += w;
+            }
             if (perImage is not null)
             {
                 backend.Download<float>(model.ReconPerSample.Slice(0, rows), recon.AsSpan(0, rows));
@@ -62,14 +89,20 @@ public static class Evaluation
         }
         int n = data.Count;
         var variance = new double[l];
-        double varianceMean = 0;
-        int active = 0;
         for (int a = 0; a < l; a++)
         {
             double mean = sum[a] / n;
             variance[a] = Math.Max(0, cross[a * l + a] / n - mean * mean);
-            varianceMean += variance[a] / l;
-            if (variance[a] > 0.01) active++;
+        }
+        var stats = new List<LatentGroupStats>(groups.Count);
+        int offset = 0;
+        foreach (var (g, i) in groups.Select((g, i) => (g, i)))
+        {
+            var v = variance.AsSpan(offset, g.Width);
+            int groupActive = 0;
+            foreach (double x in v) if (x > 0.01) groupActive++;
+            stats.Add(new LatentGroupStats(g.Name, g.Width, groupKlSum[i] / n, g.Width > 0 ? Sum(v) / g.Width : 0, groupActive));
+            offset += g.Width;
         }
         double corrSum = 0;
         int pairs = 0;
@@ -81,6 +114,14 @@ public static class Evaluation
                 if (denominator > 0) { corrSum += Math.Abs(cov / denominator); pairs++; }
             }
         double recMean = reconSum / n, klMean = klSum / n;
-        return new EvaluationResult(n, recMean + model.Config.Beta * klMean, recMean, klMean, varianceMean, active, pairs > 0 ? corrSum / pairs : 0);
+        return new EvaluationResult(n, recMean + model.Config.Beta * klMean, recMean, klMean, l > 0 ? Sum(variance) / l : 0,
+            stats.Sum(s => s.ActiveUnits), pairs > 0 ? corrSum / pairs : 0) { Groups = stats };
+    }
+
+    static double Sum(ReadOnlySpan<double> values)
+    {
+        double s = 0;
+        foreach (double v in values) s += v;
+        return s;
     }
 }

@@ -16,7 +16,7 @@ namespace Vae.Training;
 /// A latent-variable model whose marginal likelihood p(x) can be estimated by importance sampling with its inference
 /// network as the proposal. Implementations keep their own preallocated device buffers: a call allocates nothing.
 /// </summary>
-public interface IImportanceWeighted
+public interface IImportanceWeighted : IDisposable
 {
     IComputeBackend Backend { get; }
 
@@ -35,8 +35,11 @@ public interface IImportanceWeighted
     /// <summary>What p(x | z) is, for reports (e.g. "bernoulli").</summary>
     string Likelihood { get; }
 
-    /// <summary>Runs the inference network on images (count, Input); later LogWeights calls refer to these images by row.</summary>
-    void EncodeImages(DeviceSpan<float> images, int count);
+    /// <summary>
+    /// Runs the inference network on images first .. first+count-1 of <paramref name="data"/> (with their labels, for
+    /// a conditional model); later LogWeights calls refer to these images by row 0 .. count-1.
+    /// </summary>
+    void EncodeImages(DeviceDataset data, int first, int count);
 
     /// <summary>
     /// For samples s = 0 .. samples-1 of the images <paramref name="imageOfSample"/>[s] (rows of the last
@@ -44,6 +47,13 @@ public interface IImportanceWeighted
     /// logWeights[s] = log p(x | z_s) + log p(z_s) - log q(z_s | x) in nats, where z_s is the reparameterized sample.
     /// </summary>
     void LogWeights(DeviceSpan<int> imageOfSample, DeviceSpan<float> noise, int samples, Span<double> logWeights);
+}
+
+/// <summary>A model whose marginal likelihood can be estimated: it makes its own importance-weight evaluator.</summary>
+public interface IImportanceSampled
+{
+    /// <summary>An evaluator over this model's buffers, for chunks of at most <paramref name="maxSamples"/> samples (0: the model's capacity).</summary>
+    IImportanceWeighted CreateImportanceWeights(int maxSamples = 0);
 }
 
 /// <summary>
@@ -86,7 +96,7 @@ public static class ImportanceSampling
             throw new ArgumentException($"perImage needs {data.Count} values, one per image.", nameof(perImage));
 
         var backend = model.Backend;
-        int noise = model.NoisePerSample, d = data.Pixels;
+        int noise = model.NoisePerSample;
         batch = Math.Min(batch, data.Count);
         // Device buffers for one chunk's image indices and noise, and host buffers, once per evaluation.
         using var indexBuffer = backend.Allocate((long)chunk * sizeof(int));
@@ -103,7 +113,7 @@ public static class ImportanceSampling
         for (int first = 0; first < data.Count; first += batch)
         {
             int rows = Math.Min(batch, data.Count - first);
-            model.EncodeImages(data.Images.Slice(first * d, rows * d), rows);
+            model.EncodeImages(data, first, rows);
             Array.Fill(max, double.NegativeInfinity);
             Array.Clear(sumExp);
             Array.Clear(sumLog);
@@ -141,5 +151,17 @@ public static class ImportanceSampling
             }
         }
         return new ImportanceSamplingResult(data.Count, samples, nllSum / data.Count, elboSum / data.Count, model.Likelihood);
+    }
+
+    /// <summary>The argument checks every <see cref="IImportanceWeighted.EncodeImages"/> makes.</summary>
+    public static void CheckImages(IImportanceWeighted model, DeviceDataset data, int first, int count)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (count < 1 || count > model.MaxImages)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"Images per call must be in [1, {model.MaxImages}].");
+        if (first < 0 || first + count > data.Count)
+            throw new ArgumentOutOfRangeException(nameof(first), first, $"Images {first}..{first + count - 1} are outside the dataset's {data.Count}.");
+        if (data.Pixels != model.Input)
+            throw new ArgumentException($"The data has {data.Pixels} pixels per image but the model expects {model.Input}.", nameof(data));
     }
 }

@@ -18,7 +18,7 @@ public interface ITrainingObserver
 
 public sealed class Trainer : IDisposable
 {
-    readonly VaeModel model;
+    readonly ITrainableModel model;
     readonly IComputeBackend backend;
     readonly DeviceDataset train;
     readonly DeviceDataset? test;
@@ -38,7 +38,7 @@ public sealed class Trainer : IDisposable
     int eagerSteps;
     readonly Dictionary<int, ICapturedGraph> graphs = [];
 
-    public Trainer(VaeModel model, DeviceDataset train, DeviceDataset? test, TrainingOptions options, TrainingState state)
+    public Trainer(ITrainableModel model, DeviceDataset train, DeviceDataset? test, TrainingOptions options, TrainingState state)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
@@ -49,6 +49,9 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException($"Batch size {options.BatchSize} exceeds the model's capacity {model.Capacity}.", nameof(options));
         if (train.Pixels != model.Config.Input || (test is not null && test.Pixels != model.Config.Input))
             throw new ArgumentException($"The data has {train.Pixels} pixels per image but the model expects {model.Config.Input}.", nameof(train));
+        if (model.Classes > 0 && (train.Classes != model.Classes || (test is not null && test.Classes != model.Classes)))
+            throw new ArgumentException(
+                $"The model is conditioned on {model.Classes} classes but the data carries {train.Classes} (test: {test?.Classes ?? 0}); load the DeviceDatasets with their labels and the model's class count.", nameof(train));
         this.model = model;
         backend = model.Backend;
         this.train = train;
@@ -75,7 +78,7 @@ public sealed class Trainer : IDisposable
     /// <summary>The KL weight of optimizer step <paramref name="step"/>: the model's beta times the schedule's factor.</summary>
     public float KlWeight(long step) => model.Config.Beta * Options.KlSchedule.Factor(step);
     public TrainingState State { get; }
-    public VaeModel Model => model;
+    public ITrainableModel Model => model;
     /// <summary>The test-set evaluation of the last epoch (null before the first epoch or without a test set).</summary>
     public EvaluationResult? LastEvaluation { get; private set; }
     public int BatchesPerEpoch => (train.Count + Options.BatchSize - 1) / Options.BatchSize;
@@ -115,6 +118,7 @@ public sealed class Trainer : IDisposable
                 (recon + model.Config.Beta * kl) / (first + rows), System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds));
         }
         CheckParametersFinite(epoch);
+        if (model is IEpochEndHook hook) hook.OnEpochEnd(train, epoch, Options.Seed);
         double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
         recon /= train.Count;
         kl /= train.Count;
@@ -128,12 +132,13 @@ public sealed class Trainer : IDisposable
         return record;
     }
 
-    /// <summary>Gathers dataset rows <paramref name="indices"/> into the model's input.</summary>
+    /// <summary>Gathers dataset rows <paramref name="indices"/> into the model's input (and their one-hot labels into its condition).</summary>
     public void LoadBatch(DeviceDataset data, ReadOnlySpan<int> indices)
     {
         var idx = batchIndices.Slice(0, indices.Length);
         backend.Upload(indices, idx);
         backend.GatherRows(data.Images, idx, model.Input, data.Count, indices.Length, data.Pixels);
+        if (model.Classes > 0) backend.GatherRows(data.OneHotLabels, idx, model.Condition, data.Count, indices.Length, data.Classes);
     }
 
     /// <summary>
@@ -163,7 +168,7 @@ public sealed class Trainer : IDisposable
             graph.Replay();
         }
         State.Step++;
-        State.RngOffset += (ulong)(rows * model.Config.Latent);
+        State.RngOffset += (ulong)(rows * model.NoisePerRow);
         deviceStep = State.Step;
         deviceNoise = State.RngOffset;
         backend.Download<float>(model.LossTotals, totals);
@@ -180,8 +185,8 @@ public sealed class Trainer : IDisposable
     /// <summary>The device work of one step; reads the step count and noise offset from device memory and advances them.</summary>
     void StepCalls(int rows)
     {
-        int noise = rows * model.Config.Latent;
-        backend.RandomNormal(model.Eps.Slice(0, noise), Options.Seed, noiseCounter);
+        int noise = rows * model.NoisePerRow;
+        if (noise > 0) backend.RandomNormal(model.Noise.Slice(0, noise), Options.Seed, noiseCounter);
         model.Forward(rows);
         float klWeight = KlWeight(State.Step + 1);
         if (Options.KlSchedule.Kind == KlScheduleKind.Capacity)
@@ -199,6 +204,7 @@ public sealed class Trainer : IDisposable
             backend.ClipByNorm(p.Gradients, gradientNorm, Options.ClipNorm);
         }
         backend.AdamStep(p.Parameters, p.Gradients, p.AdamM, p.AdamV, Options.Adam, stepCounter);
+        model.AfterOptimizerStep(rows);
     }
 
     /// <summary>[sum over rows of reconstruction nats, sum of KL nats] of the last step.</summary>

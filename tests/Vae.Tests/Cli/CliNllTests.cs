@@ -37,7 +37,7 @@ public sealed class CliNllTests(TrainedRunFixture run) : IClassFixture<TrainedRu
         // The same estimate in process: same checkpoint, test set, default seed and batch (500).
         var checkpoint = Checkpoint.Read(run.Checkpoint);
         using var backend = new CpuBackend();
-        using var model = new VaeModel(backend, checkpoint.Config, 500);
+        using var model = new VaeModel(backend, (VaeConfig)checkpoint.Config, 500);
         checkpoint.LoadInto(model, withOptimizerState: false);
         var test = ImageDatasets.Load(run.Data.Folder, train: false);
         using var data = new DeviceDataset(backend, test.Images, test.Count, test.Pixels);

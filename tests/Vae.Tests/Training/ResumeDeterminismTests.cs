@@ -68,7 +68,7 @@ public sealed class ResumeDeterminismTests
         var checkpoint = Checkpoint.Read(path);
         Assert.NotNull(checkpoint.Options);
         Assert.Equal(config, checkpoint.Config);
-        using var resumed = new TrainingSetup(Backends.Create(resumeBackend), checkpoint.Config, checkpoint.Options with { Epochs = 2 },
+        using var resumed = new TrainingSetup(Backends.Create(resumeBackend), (VaeConfig)checkpoint.Config, checkpoint.Options with { Epochs = 2 },
             checkpoint.State, TrainData, TestData, initialize: false);
         checkpoint.LoadInto(resumed.Model, withOptimizerState: true);
         resumed.Trainer.Run(null);
