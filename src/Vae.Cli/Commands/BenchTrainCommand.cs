@@ -1,6 +1,7 @@
-// `vae bench train --model vae --backend cpu --batch 128 [--steps N] [--threads N] [--json]`: the median time of a
-// whole training step (gather batch, noise, forward, losses, backward, Adam) of the seed VAE, its useful GEMM
-// throughput against the FMA peak measured in the same run, and the managed bytes allocated per step.
+// `vae bench train --model KIND --backend cpu --batch 128 [--steps N] [--threads N] [--json]`: the median time of a
+// whole training step (gather batch, noise, forward, losses, backward, Adam) of any model of the family (the seed VAE
+// by default), the plain VAE's useful GEMM throughput against the FMA peak measured in the same run, and the managed
+// bytes allocated per step.
 using System.Diagnostics;
 using System.Globalization;
 using Vae.Cpu.Gemm;
@@ -14,9 +15,10 @@ public static class BenchTrainCommand
 {
     public const string Help = """
 usage: vae bench train [--model vae] [--backend cpu] [--batch 128] [--steps 200] [--warmup 30] [--threads N]
-                       [--hidden 400,400] [--latent 20] [--json] [--profile] [--no-graph]
+                       [--hidden 400,400] [--latent 20] [model flags of vae train] [--json] [--profile] [--no-graph]
 
-Times full training steps of the VAE on random images of Fashion-MNIST's shape and prints the median step time,
+Times full training steps of a model (--model takes the kinds and shape flags of vae train; conditional models get
+random labels) on random images of Fashion-MNIST's shape and prints the median step time,
 images per second, useful GEMM GFLOP/s (forward 2*B*sum(in*out), backward twice that minus the first layer's input
 gradient), the CPU's FMA peak measured in the same run, and managed bytes allocated per step (all threads).
 --profile also prints the time spent in each primitive per step (eager calls, no graphs). On --backend cuda the step
@@ -26,12 +28,12 @@ after the first is captured as a CUDA graph and replayed; --no-graph launches ev
     public static int Run(CliArgs cli)
     {
         if (cli.Flag("help")) { Console.WriteLine(Help); return 0; }
-        string model = cli.String("model") ?? "vae";
-        if (model != "vae") throw new UsageException($"--model {model}: only 'vae' is available in this build.");
+        string kind = cli.String("model") ?? "vae";
         int batch = cli.Int("batch", 128, 1, 65536);
         int steps = cli.Int("steps", 200, 1, 1_000_000);
         int warmup = cli.Int("warmup", 30, 1, 1_000_000);
-        var config = new VaeConfig(784, cli.IntList("hidden", [400, 400]), cli.Int("latent", 20, 1, 100_000));
+        const int classes = 10;
+        var config = ModelOptions.FromCli(kind, cli, 784, classes);
         bool json = cli.Flag("json");
         bool profile = cli.Flag("profile");
         bool noGraph = cli.Flag("no-graph");
@@ -47,9 +49,11 @@ after the first is captured as a CUDA graph and replayed; --no-graph launches ev
         var data = new float[images * config.Input];
         var rng = new System.Random(7);
         for (int i = 0; i < data.Length; i++) data[i] = rng.NextSingle() < 0.5f ? 0f : rng.NextSingle();   // half the pixels 0, like clothes on black
-        using var vae = new VaeModel(backend, config, batch);
+        var labels = new byte[images];
+        for (int i = 0; i < images; i++) labels[i] = (byte)rng.Next(classes);
+        using var vae = config.Create(backend, batch);
         vae.InitializeParameters(1);
-        using var dataset = new DeviceDataset(backend, data, images, config.Input);
+        using var dataset = new DeviceDataset(backend, data, images, config.Input, labels, vae.Classes);
         var options = new TrainingOptions { BatchSize = batch, Epochs = 1, UseGraphs = !noGraph };
         using var trainer = new Trainer(vae, dataset, null, options, new TrainingState());
         var order = new int[images];
@@ -76,20 +80,21 @@ after the first is captured as a CUDA graph and replayed; --no-graph launches ev
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         Array.Sort(times);
         double median = times[steps / 2];
-        double flops = UsefulFlopsPerStep(config, batch);
+        double flops = config is VaeConfig plain && plain.Kind == "vae" ? UsefulFlopsPerStep(plain, batch) : double.NaN;   // counted for the plain VAE only
         var inv = CultureInfo.InvariantCulture;
         double gflops = flops / (median * 1e-3) / 1e9;
         double peak = peakPerCore * usedThreads;
         if (json)
             Console.WriteLine(string.Create(inv,
-                $"{{\"model\":\"vae\",\"backend\":\"{backend.Name}\",\"config\":\"{config.Describe()}\",\"batch\":{batch},\"threads\":{usedThreads},\"steps\":{steps}," +
-                $"\"step_ms_median\":{median:F4},\"step_ms_min\":{times[0]:F4},\"images_per_s\":{batch / (median * 1e-3):F0},\"gflops\":{gflops:F1}," +
+                $"{{\"model\":\"{config.Kind}\",\"backend\":\"{backend.Name}\",\"config\":\"{config.Describe()}\",\"batch\":{batch},\"threads\":{usedThreads},\"steps\":{steps}," +
+                $"\"step_ms_median\":{median:F4},\"step_ms_min\":{times[0]:F4},\"images_per_s\":{batch / (median * 1e-3):F0},\"gflops\":{(double.IsFinite(gflops) ? gflops.ToString("F1", inv) : "null")}," +
                 $"\"peak_gflops\":{(double.IsFinite(peak) ? peak.ToString("F1", inv) : "null")},\"alloc_bytes_per_step\":{(double)allocated / steps:0.##},\"graph\":{(trainer.UsesGraphs ? "true" : "false")}}}"));
         else
         {
-            Console.WriteLine(string.Create(inv, $"vae {config.Describe()} on {backend.Name} ({usedThreads} threads), batch {batch}, {steps} steps after {warmup} warm-up{(trainer.UsesGraphs ? ", replayed as a CUDA graph" : "")}"));
+            Console.WriteLine(string.Create(inv, $"{config.Kind} {config.Describe()} on {backend.Name} ({usedThreads} threads), batch {batch}, {steps} steps after {warmup} warm-up{(trainer.UsesGraphs ? ", replayed as a CUDA graph" : "")}"));
             Console.WriteLine(string.Create(inv, $"  step median {median:F3} ms (min {times[0]:F3}), {batch / (median * 1e-3):F0} images/s"));
-            Console.WriteLine(double.IsFinite(peak)
+            if (double.IsFinite(gflops))
+                Console.WriteLine(double.IsFinite(peak)
                 ? string.Create(inv, $"  useful GEMM throughput {gflops:F1} GFLOP/s = {gflops / peak:P0} of the measured FMA peak {peak:F1} GFLOP/s")
                 : string.Create(inv, $"  useful GEMM throughput {gflops:F1} GFLOP/s"));
             Console.WriteLine(string.Create(inv, $"  managed allocation {(double)allocated / steps:0.##} bytes per step"));
