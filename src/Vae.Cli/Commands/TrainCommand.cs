@@ -33,11 +33,12 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
                      sum_j max(L, KL_j), KL_j the batch-mean KL of latent j, so no latent is pushed below L nats
                      (0 = off; combines with --beta, --kl-warmup and --kl-cycle, not with --kl-capacity)
   --iwae K           train the IWAE bound (Burda et al. 2016) instead of the ELBO: K posterior samples per image,
-                     objective log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), gradient weighted by the normalized weights
-                     (1 = the ELBO; K = 5 costs about K times the decoder work). The loss shown is recon + kl averaged
-                     over the K samples (the K-sample -ELBO); each epoch also prints the IWAE-K bound on the training
-                     batches and on the test set. --beta and --kl-warmup/--kl-cycle weight log p(z) - log q(z|x) inside
-                     each log-weight; --free-bits and --kl-capacity act on a KL term this objective does not have
+                     objective log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), its gradient weighted by the normalized
+                     weights (1 = the ELBO, at most 64; a step costs about K times the decoder's work). The loss shown
+                     is recon + kl averaged over the K samples (the K-sample -ELBO); each epoch also prints the IWAE-K
+                     bound on the training batches and on the test set. --beta and --kl-warmup/--kl-cycle weight
+                     log p(z) - log q(z|x) inside each log-weight; --free-bits and --kl-capacity act on a KL term this
+                     objective does not have, so they are refused
   --no-graph         on --backend cuda, launch every kernel of every step instead of replaying a captured CUDA graph
 """ + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 
