@@ -7,16 +7,19 @@ namespace Vae.Cli;
 public static class ModelOptions
 {
     /// <summary>The flags that set a model's shape or objective: fixed for a run, so --resume rejects them.</summary>
-    public static readonly string[] Flags = ["hidden", "latent", "beta", "recon"];
+    public static readonly string[] Flags = ["hidden", "latent", "beta", "recon", "iwae"];
 
     /// <summary>The configuration `vae train --model <paramref name="kind"/>` builds for images of <paramref name="input"/> pixels in <paramref name="classes"/> classes.</summary>
     public static IModelConfig FromCli(string kind, CliArgs cli, int input, int classes) => kind switch
     {
-        "vae" => new VaeConfig(input, cli.IntList("hidden", [400, 400]), cli.Int("latent", 20, 1, 100_000), Reconstruction(cli), Beta(cli)),
+        "vae" => new VaeConfig(input, cli.IntList("hidden", [400, 400]), cli.Int("latent", 20, 1, 100_000), Reconstruction(cli), Beta(cli), ImportanceSamples(cli)),
         _ => throw new UsageException($"--model {kind}: unknown model; this build has {string.Join(", ", ModelConfigs.Kinds)}."),
     };
 
     public static float Beta(CliArgs cli) => cli.Float("beta", 1f, 0f, 1e6f);
+
+    /// <summary>--iwae K: importance samples per image of the training objective (1, the default, is the ELBO).</summary>
+    public static int ImportanceSamples(CliArgs cli) => cli.Int("iwae", 1, 1, VaeConfig.MaxImportanceSamples);
 
     /// <summary>--recon bce|mse; any other word is a usage error (exit 2), not a bad-input error.</summary>
     public static ReconstructionLoss Reconstruction(CliArgs cli)

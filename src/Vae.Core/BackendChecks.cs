@@ -495,6 +495,34 @@ public static class BackendChecks
         Disjoint(result, 1, x, x.Length, nameof(result), nameof(x));
     }
 
+    // ---------------------------------------------------------------- per-row operations
+
+    /// <summary>x, y (rows, cols), y identical to or disjoint from x; logSumExp the null view or (rows) disjoint from x and y.</summary>
+    public static void SoftmaxRows(IComputeBackend backend, DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> logSumExp, int rows, int cols)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, x, rows, cols, nameof(x));
+        Matrix(backend, y, rows, cols, nameof(y));
+        int n = rows * cols;
+        IdenticalOrDisjoint(y, x, n, nameof(y), nameof(x));
+        if (logSumExp.IsNull) return;
+        Vector(backend, logSumExp, rows, nameof(logSumExp));
+        Disjoint(logSumExp, rows, x, n, nameof(logSumExp), nameof(x));
+        Disjoint(logSumExp, rows, y, n, nameof(logSumExp), nameof(y));
+    }
+
+    /// <summary>x, y (rows, cols), y identical to or disjoint from x; rowScale (rows) disjoint from y.</summary>
+    public static void ScaleRows(IComputeBackend backend, DeviceSpan<float> x, DeviceSpan<float> rowScale, DeviceSpan<float> y, int rows, int cols)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, x, rows, cols, nameof(x));
+        Vector(backend, rowScale, rows, nameof(rowScale));
+        Matrix(backend, y, rows, cols, nameof(y));
+        int n = rows * cols;
+        IdenticalOrDisjoint(y, x, n, nameof(y), nameof(x));
+        Disjoint(y, n, rowScale, rows, nameof(y), nameof(rowScale));
+    }
+
     // ---------------------------------------------------------------- checks of buffer contents (host backends)
 
     /// <summary>Every index is in [0, tableRows) (GatherRows, ScatterAddRows); reads host memory, so host backends only.</summary>

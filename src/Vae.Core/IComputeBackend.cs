@@ -14,8 +14,8 @@
 //   method's doc says "in place", otherwise it is disjoint from every input; a partial overlap is always rejected.
 //   perSample and total of a loss forward, the scalar result of Sum, GlobalNorm and AllFinite, and ClipByNorm's norm
 //   are disjoint from everything else. Inputs may overlap each other.
-// - The null view (default) is accepted only where the doc says so: a loss's total, and the input that
-//   ActivationBackward does not read.
+// - The null view (default) is accepted only where the doc says so: a loss's total, the input that
+//   ActivationBackward does not read, and SoftmaxRows' logSumExp.
 // - The gradient rule: parameter gradients ACCUMULATE (+=): Gemm with beta=1, BiasGradient, ScatterAddRows.
 //   Activation gradients are ASSIGNED (=), except the KL backward methods, which accumulate into dMu/dLogVar
 //   because those already hold the reconstruction path's gradient from ReparameterizeBackward.
@@ -248,4 +248,18 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>result[0] = 1 if every element of x is finite, else 0; result disjoint from x.</summary>
     void AllFinite(DeviceSpan<float> x, DeviceSpan<int> result);
+
+    // ---------------------------------------------------------------- per-row operations
+
+    /// <summary>
+    /// Softmax of each row of x (rows, cols): y[r, c] = exp(x[r, c] - m_r) / s_r with m_r the row maximum and
+    /// s_r = sum over the row of exp(x[r, c] - m_r), accumulated in double. When logSumExp is not the null view,
+    /// logSumExp[r] = m_r + log(s_r) = log of the sum over c of exp(x[r, c]) (rows). Entries of -inf get weight 0; a row that
+    /// holds NaN or +inf, or only -inf, gives NaN throughout (y and logSumExp); with cols = 0, logSumExp is -inf (the log of
+    /// an empty sum). In place: y may be x. logSumExp (optional) is disjoint from x and y.
+    /// </summary>
+    void SoftmaxRows(DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> logSumExp, int rows, int cols);
+
+    /// <summary>y[r, c] = rowScale[r] * x[r, c] for x, y (rows, cols) and rowScale (rows). In place: y may be x; rowScale is disjoint from y.</summary>
+    void ScaleRows(DeviceSpan<float> x, DeviceSpan<float> rowScale, DeviceSpan<float> y, int rows, int cols);
 }

@@ -7,7 +7,7 @@ namespace Vae.Diagnostics;
 public sealed class ProfilingBackend(IComputeBackend inner) : IComputeBackend
 {
     /// <summary>Names of the timed primitives, indexed like <see cref="Calls"/> and <see cref="Ticks"/>.</summary>
-    public static readonly string[] Names = ["Gemm", "BiasAdd", "BiasGradient", "Copy", "Fill", "Scale", "Axpy", "Concat", "Split", "Sum", "ActivationForward", "ActivationBackward", "BceWithLogitsForward", "BceWithLogitsBackward", "MseForward", "MseBackward", "GaussianNllForward", "GaussianNllBackward", "CrossEntropyForward", "CrossEntropyBackward", "KlStandardNormalForward", "KlStandardNormalBackward", "KlGaussianForward", "KlGaussianBackward", "ReparameterizeForward", "ReparameterizeBackward", "RandomNormal", "GatherRows", "ScatterAddRows", "NearestCode", "AdamStep", "GlobalNorm", "ClipByNorm", "AllFinite", "KlFreeBitsBackward"];
+    public static readonly string[] Names = ["Gemm", "BiasAdd", "BiasGradient", "Copy", "Fill", "Scale", "Axpy", "Concat", "Split", "Sum", "ActivationForward", "ActivationBackward", "BceWithLogitsForward", "BceWithLogitsBackward", "MseForward", "MseBackward", "GaussianNllForward", "GaussianNllBackward", "CrossEntropyForward", "CrossEntropyBackward", "KlStandardNormalForward", "KlStandardNormalBackward", "KlGaussianForward", "KlGaussianBackward", "ReparameterizeForward", "ReparameterizeBackward", "RandomNormal", "GatherRows", "ScatterAddRows", "NearestCode", "AdamStep", "GlobalNorm", "ClipByNorm", "AllFinite", "KlFreeBitsBackward", "SoftmaxRows", "ScaleRows"];
 
     public long[] Calls { get; } = new long[Names.Length];
     public long[] Ticks { get; } = new long[Names.Length];
@@ -292,5 +292,22 @@ public sealed class ProfilingBackend(IComputeBackend inner) : IComputeBackend
         long t = Start();
         inner.AllFinite(x, result);
         Stop(33, t);
+    }
+
+    // Slots found by name, so that primitives appended by different changes cannot collide on an index.
+    static readonly int SoftmaxRowsSlot = Array.IndexOf(Names, "SoftmaxRows"), ScaleRowsSlot = Array.IndexOf(Names, "ScaleRows");
+
+    public void SoftmaxRows(DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> logSumExp, int rows, int cols)
+    {
+        long t = Start();
+        inner.SoftmaxRows(x, y, logSumExp, rows, cols);
+        Stop(SoftmaxRowsSlot, t);
+    }
+
+    public void ScaleRows(DeviceSpan<float> x, DeviceSpan<float> rowScale, DeviceSpan<float> y, int rows, int cols)
+    {
+        long t = Start();
+        inner.ScaleRows(x, rowScale, y, rows, cols);
+        Stop(ScaleRowsSlot, t);
     }
 }

@@ -360,6 +360,26 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
         Span(result)[0] = ReferenceMath.AllFinite(Load(x, x.Length)) ? 1 : 0;
     }
 
+    // ---------------------------------------------------------------- per-row operations
+
+    public void SoftmaxRows(DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> logSumExp, int rows, int cols)
+    {
+        BackendChecks.SoftmaxRows(this, x, y, logSumExp, rows, cols);
+        var yValues = new double[rows * cols];
+        var logSumExpValues = logSumExp.IsNull ? [] : new double[rows];
+        ReferenceMath.SoftmaxRows(Load(x, rows * cols), yValues, logSumExpValues, rows, cols);
+        Store(yValues, y);
+        if (!logSumExp.IsNull) Store(logSumExpValues, logSumExp);
+    }
+
+    public void ScaleRows(DeviceSpan<float> x, DeviceSpan<float> rowScale, DeviceSpan<float> y, int rows, int cols)
+    {
+        BackendChecks.ScaleRows(this, x, rowScale, y, rows, cols);
+        var yValues = new double[rows * cols];
+        ReferenceMath.ScaleRows(Load(x, rows * cols), Load(rowScale, rows), yValues, rows, cols);
+        Store(yValues, y);
+    }
+
     // ---------------------------------------------------------------- float <-> double
 
     /// <summary>The first <paramref name="length"/> elements of a validated view, widened to double.</summary>
