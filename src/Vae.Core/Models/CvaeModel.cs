@@ -42,17 +42,9 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
         int[] decSizes = [l + c, .. config.Hidden.Reverse()];      // dec.0 (or out) reads [z | y]
         int top = encSizes[^1];
 
-        // Weights first, then every bias, so the bias gradients form one region.
+        // Weights first, then every bias, so the bias gradients form one region (zeroed once per Backward).
         var layout = new TensorLayout();
-        ReluMlp.AddWeights(layout, "enc", encSizes);
-        layout.Add("heads.weight", 2 * l, top);
-        ReluMlp.AddWeights(layout, "dec", decSizes);
-        layout.Add("out.weight", d, decSizes[^1]);
-        int firstBias = layout.TotalLength;
-        ReluMlp.AddBiases(layout, "enc", encSizes);
-        layout.Add("heads.bias", 2 * l);
-        ReluMlp.AddBiases(layout, "dec", decSizes);
-        layout.Add("out.bias", d);
+        int firstBias = GaussianVae.DeclareParameters(layout, encSizes, decSizes, l, d);
         Parameters = new ParameterStore(backend, layout);
         biasGradients = Parameters.Gradients.Slice(firstBias, layout.TotalLength - firstBias);
         heads = new Linear(top, 2 * l, Parameters.Parameter("heads.weight"), Parameters.Parameter("heads.bias"),
@@ -124,7 +116,7 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
 
         // PyTorch state_dict names, in its order.
         encoder.AddNamedTensors(namedTensors);
-        VaeObjective.AddNamedHeads(namedTensors, layout, "heads", l, top);
+        GaussianVae.AddNamedHeads(namedTensors, layout, "heads", l, top);
         decoder.AddNamedTensors(namedTensors);
         ReluMlp.AddNamedLinear(namedTensors, layout, "out");
     }
@@ -208,7 +200,7 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
         Encode(rows);
         Reparameterize(rows);
         Decode(rows, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
-        VaeObjective.ReconstructionForward(backend, Config.Reconstruction, Logits, Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, Config.Input);
+        GaussianVae.ReconstructionForward(backend, Config.Reconstruction, Logits, Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, Config.Input);
         backend.KlStandardNormalForward(Mu, LogVar, KlPerSample, LossTotals.Slice(1, 1), rows, Config.Latent);
     }
 
@@ -224,12 +216,12 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
     /// </summary>
     public void Backward(int rows, float klWeight, float freeBits)
     {
-        VaeObjective.CheckKlArguments(klWeight, freeBits);
+        GaussianVae.CheckKlArguments(klWeight, freeBits);
         CheckRows(rows);
         backend.Fill(biasGradients, 0f);
 
         // Reconstruction term -> dLogits (rows, D).
-        VaeObjective.ReconstructionBackward(backend, Config.Reconstruction, Logits, Prediction, Input, dLogits, rows, Config.Input, 1f / rows);
+        GaussianVae.ReconstructionBackward(backend, Config.Reconstruction, Logits, Prediction, Input, dLogits, rows, Config.Input, 1f / rows);
 
         // Decoder, top down, to the gradient of [z | y]; only its z part flows on.
         output.Backward(backend, decoder.Top(decoderInput), dLogits, decoder.Layers.Count > 0 ? gradA : dDecoderInput, rows);
@@ -237,7 +229,7 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
         backend.Split(dDecoderInput, dz, dCondition, rows, Config.Latent, Config.Classes);
 
         // Reparameterization and KL -> dHeads (rows, 2L) = [dMu | dLogVar].
-        VaeObjective.LatentBackward(backend, Mu, LogVar, Eps, dz, dMu, dLogVar, dHeads, klPerDimension, rows, Config.Latent, klWeight, freeBits);
+        GaussianVae.LatentBackward(backend, Mu, LogVar, Eps, dz, dMu, dLogVar, dHeads, klPerDimension, rows, Config.Latent, klWeight, freeBits);
 
         // Encoder, top down; its input [x | y] needs no gradient.
         heads.Backward(backend, encoder.Top(encoderInput), dHeads, encoder.Layers.Count > 0 ? gradA : default, rows);

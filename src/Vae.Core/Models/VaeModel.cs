@@ -46,17 +46,9 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         int[] decSizes = [l, .. config.Hidden.Reverse()];          // dec.i maps decSizes[i] -> decSizes[i + 1]
         int top = encSizes[^1];
 
-        // Weights first, then every bias, so the bias gradients form one region.
+        // Weights first, then every bias, so the bias gradients form one region (zeroed once per Backward).
         var layout = new TensorLayout();
-        ReluMlp.AddWeights(layout, "enc", encSizes);
-        layout.Add("heads.weight", 2 * l, top);
-        ReluMlp.AddWeights(layout, "dec", decSizes);
-        layout.Add("out.weight", d, decSizes[^1]);
-        int firstBias = layout.TotalLength;
-        ReluMlp.AddBiases(layout, "enc", encSizes);
-        layout.Add("heads.bias", 2 * l);
-        ReluMlp.AddBiases(layout, "dec", decSizes);
-        layout.Add("out.bias", d);
+        int firstBias = GaussianVae.DeclareParameters(layout, encSizes, decSizes, l, d);
         Parameters = new ParameterStore(backend, layout);
         biasGradients = Parameters.Gradients.Slice(firstBias, layout.TotalLength - firstBias);
 
@@ -119,7 +111,7 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
 
         // PyTorch state_dict names, in its order; mu and logvar are the two halves of the heads layer.
         encoder.AddNamedTensors(namedTensors);
-        VaeObjective.AddNamedHeads(namedTensors, layout, "heads", l, top);
+        GaussianVae.AddNamedHeads(namedTensors, layout, "heads", l, top);
         decoder.AddNamedTensors(namedTensors);
         ReluMlp.AddNamedLinear(namedTensors, layout, "out");
     }
@@ -211,7 +203,7 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         Encode(rows);
         Reparameterize(rows);
         Decode(rows, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
-        VaeObjective.ReconstructionForward(backend, Config.Reconstruction, Logits, Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, Config.Input);
+        GaussianVae.ReconstructionForward(backend, Config.Reconstruction, Logits, Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, Config.Input);
         backend.KlStandardNormalForward(Mu, LogVar, KlPerSample, LossTotals.Slice(1, 1), rows, Config.Latent);
     }
 
@@ -235,19 +227,19 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     /// </summary>
     public void Backward(int rows, float klWeight, float freeBits)
     {
-        VaeObjective.CheckKlArguments(klWeight, freeBits);
+        GaussianVae.CheckKlArguments(klWeight, freeBits);
         CheckRows(rows);
         backend.Fill(biasGradients, 0f);
 
         // Reconstruction term -> dLogits (rows, D).
-        VaeObjective.ReconstructionBackward(backend, Config.Reconstruction, Logits, Prediction, Input, dLogits, rows, Config.Input, 1f / rows);
+        GaussianVae.ReconstructionBackward(backend, Config.Reconstruction, Logits, Prediction, Input, dLogits, rows, Config.Input, 1f / rows);
 
         // Decoder, top down: out, then dec.(n-1) .. dec.0; dz receives the input gradient of dec.0 (or of out).
         output.Backward(backend, decoder.Top(Z), dLogits, decoder.Layers.Count > 0 ? gradA : dz, rows);
         decoder.Backward(backend, Z, gradA, gradB, dz, rows);
 
         // Reparameterization and KL -> dHeads (rows, 2L) = [dMu | dLogVar].
-        VaeObjective.LatentBackward(backend, Mu, LogVar, Eps, dz, dMu, dLogVar, dHeads, klPerDimension, rows, Config.Latent, klWeight, freeBits);
+        GaussianVae.LatentBackward(backend, Mu, LogVar, Eps, dz, dMu, dLogVar, dHeads, klPerDimension, rows, Config.Latent, klWeight, freeBits);
 
         // Encoder, top down; the input needs no gradient.
         heads.Backward(backend, encoder.Top(Input), dHeads, encoder.Layers.Count > 0 ? gradA : default, rows);

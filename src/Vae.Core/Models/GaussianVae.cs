@@ -1,16 +1,39 @@
-// The parts of the objective that the Gaussian-latent members of the family (the VAE, the conditional VAE) compute
-// the same way, so each model keeps only its own wiring:
+// The parts that the Gaussian-latent members of the family (the VAE, the conditional VAE) build and compute the same
+// way, so each model keeps only its own wiring:
+// - the parameter layout: ReLU encoder layers "enc.i", the (2L, H) heads layer [mu | logvar], ReLU decoder layers
+//   "dec.i", the output layer "out"; every weight first, then every bias, so the bias gradients are one region;
 // - the reconstruction term from the decoder's logits (BCE from logits, or squared error of sigmoid(logits)) and its
 //   gradient with respect to the logits;
 // - the gradient through the reparameterization z = mu + exp(logvar / 2) eps and the KL to N(0, I) (optionally floored
-//   by free bits) into the encoder's (2L) heads output [mu | logvar];
-// - the PyTorch state_dict names of the (2L, H) heads layer, which PyTorch holds as two layers mu and logvar.
+//   by free bits) into the heads output [mu | logvar];
+// - the PyTorch state_dict names of the heads layer, which PyTorch holds as two layers mu and logvar.
 using Vae.Nn;
 
 namespace Vae.Models;
 
-public static class VaeObjective
+public static class GaussianVae
 {
+    /// <summary>
+    /// Declares enc.i (encSizes[i] -> encSizes[i + 1]), heads (encSizes[^1] -> 2 latent), dec.i (decSizes[i] ->
+    /// decSizes[i + 1]) and out (decSizes[^1] -> output): all weights, then all biases. Returns where the biases start.
+    /// </summary>
+    public static int DeclareParameters(TensorLayout layout, int[] encSizes, int[] decSizes, int latent, int output)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(encSizes);
+        ArgumentNullException.ThrowIfNull(decSizes);
+        ReluMlp.AddWeights(layout, "enc", encSizes);
+        layout.Add("heads.weight", 2 * latent, encSizes[^1]);
+        ReluMlp.AddWeights(layout, "dec", decSizes);
+        layout.Add("out.weight", output, decSizes[^1]);
+        int firstBias = layout.TotalLength;
+        ReluMlp.AddBiases(layout, "enc", encSizes);
+        layout.Add("heads.bias", 2 * latent);
+        ReluMlp.AddBiases(layout, "dec", decSizes);
+        layout.Add("out.bias", output);
+        return firstBias;
+    }
+
     /// <summary>perSample (rows) and total[0] of the reconstruction nats of targets (rows, cols) given the logits (BCE) or the sigmoid prediction (MSE).</summary>
     public static void ReconstructionForward(IComputeBackend backend, ReconstructionLoss loss, DeviceSpan<float> logits, DeviceSpan<float> prediction,
         DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
