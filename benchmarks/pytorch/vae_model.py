@@ -9,6 +9,9 @@ Model VAE(input, hidden=[h1, .., hn], latent):
   sample   z = mu + exp(0.5 * logvar) * eps,  eps ~ N(0, I)
   decoder  z -> Linear(latent, hn) -> ReLU -> .. -> Linear(h2, h1) -> ReLU -> Linear(h1, input) = logits
 Parameter names: enc.i.weight/bias, mu.*, logvar.*, dec.i.weight/bias, out.*; weights are (out, in).
+
+Model CVAE(input, hidden, latent, classes), the twin of the C# conditional VAE: the same layers and names, except that
+enc.0 reads [x | y] (input + classes) and dec.0 reads [z | y] (latent + classes), y the one-hot label.
 """
 import torch
 import torch.nn as nn
@@ -95,3 +98,36 @@ def step_gemm_flops(layer_sizes, batch):
     total = sum(i * o for i, o in layer_sizes)
     first_in, first_out = layer_sizes[0]
     return 2 * batch * (3 * total - first_in * first_out)
+
+
+class CVAE(VAE):
+    """The conditional VAE: the one-hot label y (B, classes) is joined to the encoder's input and the decoder's input."""
+
+    def __init__(self, input=784, hidden=(400, 400), latent=20, classes=10):
+        super().__init__(input, hidden, latent)
+        if classes <= 0:
+            raise ValueError(f"A CVAE needs at least one class; got classes={classes}.")
+        self.classes = int(classes)
+        # The first layer of each network reads the label too (replacing the VAE's, so the state_dict order is kept).
+        self.enc[0] = nn.Linear(self.input_size + self.classes, self.hidden_sizes[0])
+        self.dec[0] = nn.Linear(self.latent_size + self.classes, self.hidden_sizes[-1])
+
+    def encode(self, x, y):
+        """x (B, input), y (B, classes) one-hot -> mu, logvar (B, latent)."""
+        return super().encode(torch.cat([x, y], dim=1))
+
+    def decode(self, z, y):
+        """z (B, latent), y (B, classes) -> logits (B, input)."""
+        return super().decode(torch.cat([z, y], dim=1))
+
+    def forward(self, x, y, eps=None):
+        """x (B, input), y (B, classes) -> logits (B, input), mu, logvar (B, latent)."""
+        mu, logvar = self.encode(x, y)
+        if eps is None:
+            eps = torch.randn_like(mu)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        return self.decode(z, y), mu, logvar
+
+    def config(self):
+        return {"model": "cvae", "input": self.input_size, "hidden": list(self.hidden_sizes), "latent": self.latent_size,
+                "classes": self.classes}

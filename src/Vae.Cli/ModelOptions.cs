@@ -13,6 +13,9 @@ public static class ModelOptions
     public static IModelConfig FromCli(string kind, CliArgs cli, int input, int classes) => kind switch
     {
         "vae" => new VaeConfig(input, cli.IntList("hidden", [400, 400]), cli.Int("latent", 20, 1, 100_000), Reconstruction(cli), Beta(cli), ImportanceSamples(cli)),
+        "cvae" => classes > 0
+            ? new CvaeConfig(input, cli.IntList("hidden", [400, 400]), cli.Int("latent", 20, 1, 100_000), classes, Reconstruction(cli), Beta(cli))
+            : throw new InvalidDataException("--model cvae: the training data has no class labels to condition on."),
         _ => throw new UsageException($"--model {kind}: unknown model; this build has {string.Join(", ", ModelConfigs.Kinds)}."),
     };
 

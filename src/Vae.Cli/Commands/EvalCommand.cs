@@ -2,6 +2,7 @@
 // the importance-sampled (IWAE) estimate of the negative log-likelihood.
 using System.Diagnostics;
 using System.Globalization;
+using Vae.Analysis;
 using Vae.Data;
 using Vae.Models;
 using Vae.Training;
@@ -26,6 +27,11 @@ latent dimensions.
                      BCE models use the Bernoulli likelihood; MSE models the Gaussian of variance 1/2 whose negative
                      log-density is the squared error plus (pixels / 2) log(pi), a continuous density.
   --batch N          images per batch, and samples decoded at once for --nll (memory grows with it)
+
+A conditional checkpoint (train --model cvae) also gets the class consistency of its samples (classifier-free): each
+test class is summarised by its mean image and an image is assigned to the nearest mean (Euclidean, pixel space);
+class_consistency_samples is that rule's accuracy on 100 samples drawn per class (the intended class as the label),
+class_consistency_real its accuracy on the real test images. --nll then estimates -log p(x | y), given the labels.
 """ + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 
     public static int Run(CliArgs cli)
@@ -57,6 +63,7 @@ latent dimensions.
                 nll = ImportanceSampling.Run(weights, testSet, k);
                 nllSeconds = clock.Elapsed.TotalSeconds;
             }
+            var consistency = model.Classes > 0 ? ClassConsistency.Measure(model, test, ConsistencySamplesPerClass, ConsistencySeed) : null;
             var inv = CultureInfo.InvariantCulture;
             if (json)
             {
@@ -64,7 +71,7 @@ latent dimensions.
                     $"\"nll\":{nll.Nll:R},\"nll_k\":{nll.SamplesPerImage},\"neg_elbo_k\":{nll.NegativeElbo:R},\"nll_likelihood\":\"{nll.Likelihood}\",\"nll_seconds\":{nllSeconds:F3},");
                 Console.WriteLine(string.Create(inv,
                     $"{{\"test_loss\":{r.Loss:R},\"recon\":{r.Recon:R},\"kl\":{r.Kl:R},\"images\":{r.Images},\"latent_variance\":{r.LatentVariance:R}," +
-                    $"\"active_units\":{r.ActiveUnits},\"mean_abs_latent_correlation\":{r.MeanAbsLatentCorrelation:R},{nllJson}{GroupsJson(r)}" +
+                    $"\"active_units\":{r.ActiveUnits},\"mean_abs_latent_correlation\":{r.MeanAbsLatentCorrelation:R},{nllJson}{GroupsJson(r)}{ConsistencyJson(consistency)}" +
                     $"\"model\":\"{checkpoint.Config.Kind}\",\"epoch\":{checkpoint.State.Epoch}}}"));
             }
             else
@@ -78,6 +85,9 @@ latent dimensions.
                 if (nll is not null)
                     Console.WriteLine(string.Create(inv,
                         $"  nll {nll.Nll:F3} nats/image  (IWAE, K = {nll.SamplesPerImage} samples per image, {nll.Likelihood} likelihood; -ELBO over the same samples {nll.NegativeElbo:F3}; {nllSeconds:F1} s)"));
+                if (consistency is not null)
+                    Console.WriteLine(string.Create(inv,
+                        $"  class consistency (nearest class mean): samples {consistency.Samples:F4} ({consistency.SamplesPerClass} per class), real test images {consistency.Real:F4}"));
             }
         }
         return 0;
@@ -91,6 +101,13 @@ latent dimensions.
             $"{{\"name\":\"{g.Name}\",\"width\":{g.Width},\"kl\":{g.Kl:R},\"latent_variance\":{g.LatentVariance:R},\"active_units\":{g.ActiveUnits}}}"));
         return "\"groups\":[" + string.Join(",", parts) + "],";
     }
+
+    const int ConsistencySamplesPerClass = 100;
+    const ulong ConsistencySeed = 1;
+
+    /// <summary>"class_consistency_samples":..,"class_consistency_real":.., for conditional models.</summary>
+    static string ConsistencyJson(ClassConsistencyResult? c) => c is null ? "" : string.Create(CultureInfo.InvariantCulture,
+        $"\"class_consistency_samples\":{c.Samples:R},\"class_consistency_real\":{c.Real:R},\"class_consistency_samples_per_class\":{c.SamplesPerClass},");
 
     /// <summary>--nll K, or --nll alone for the default K; null without --nll.</summary>
     static int? NllSamples(CliArgs cli)

@@ -32,7 +32,6 @@
 // out, so state_dict keys are enc.0.weight, enc.0.bias, ..., mu.weight, logvar.weight, dec.0.weight, ..., out.bias,
 // weights (out, in). Internally mu and logvar are one (2L, H) head so they cost one GEMM.
 using Vae.Nn;
-using Vae.Random;
 using Vae.Training;
 
 namespace Vae.Models;
@@ -43,11 +42,10 @@ public sealed record NamedTensor(string Name, int[] Shape, int Offset, int Lengt
 public sealed class VaeModel : ITrainableModel, IImportanceSampled
 {
     readonly IComputeBackend backend;
-    readonly Linear[] encoder, decoder;
+    readonly ReluMlp encoder, decoder;
     readonly Linear heads, output;
     readonly DeviceBuffer activationBuffer;
     readonly DeviceSpan<float> biasGradients;   // all bias gradients: one contiguous region, zeroed once per step
-    readonly DeviceSpan<float>[] encoderOut, decoderOut;
     readonly DeviceSpan<float> headsOut, gradA, gradB, dz, dMu, dLogVar, dHeads, dLogits, klPerDimension;
     readonly List<NamedTensor> namedTensors = [];
     // Importance-weighted training (K > 1 only; empty views otherwise): sample row i * K + k belongs to image i.
@@ -66,53 +64,22 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         this.backend = backend;
         Config = config;
         Capacity = capacity;
-        int d = config.Input, l = config.Latent, n = config.Hidden.Length;
+        int d = config.Input, l = config.Latent;
         int[] encSizes = [d, .. config.Hidden];                    // enc.i maps encSizes[i] -> encSizes[i + 1]
         int[] decSizes = [l, .. config.Hidden.Reverse()];          // dec.i maps decSizes[i] -> decSizes[i + 1]
         int top = encSizes[^1];
 
-        // Weights first, then every bias, so the bias gradients form one region.
+        // Weights first, then every bias, so the bias gradients form one region (zeroed once per Backward).
         var layout = new TensorLayout();
-        for (int i = 0; i < n; i++) layout.Add($"enc.{i}.weight", encSizes[i + 1], encSizes[i]);
-        layout.Add("heads.weight", 2 * l, top);
-        for (int i = 0; i < n; i++) layout.Add($"dec.{i}.weight", decSizes[i + 1], decSizes[i]);
-        layout.Add("out.weight", d, decSizes[^1]);
-        int firstBias = layout.TotalLength;
-        for (int i = 0; i < n; i++) layout.Add($"enc.{i}.bias", encSizes[i + 1]);
-        layout.Add("heads.bias", 2 * l);
-        for (int i = 0; i < n; i++) layout.Add($"dec.{i}.bias", decSizes[i + 1]);
-        layout.Add("out.bias", d);
+        int firstBias = GaussianVae.DeclareParameters(layout, encSizes, decSizes, l, d);
         Parameters = new ParameterStore(backend, layout);
         biasGradients = Parameters.Gradients.Slice(firstBias, layout.TotalLength - firstBias);
 
         Linear Layer(string name, int inF, int outF) => new(inF, outF,
             Parameters.Parameter(name + ".weight"), Parameters.Parameter(name + ".bias"),
             Parameters.Gradient(name + ".weight"), Parameters.Gradient(name + ".bias"));
-        encoder = new Linear[n];
-        decoder = new Linear[n];
-        for (int i = 0; i < n; i++) encoder[i] = Layer($"enc.{i}", encSizes[i], encSizes[i + 1]);
         heads = Layer("heads", top, 2 * l);
-        for (int i = 0; i < n; i++) decoder[i] = Layer($"dec.{i}", decSizes[i], decSizes[i + 1]);
         output = Layer("out", decSizes[^1], d);
-
-        // PyTorch state_dict names, in its order.
-        void Named(string name, TensorEntry e, int start, int length, params int[] shape) => namedTensors.Add(new NamedTensor(name, shape, e.Offset + start, length));
-        for (int i = 0; i < n; i++)
-        {
-            Named($"enc.{i}.weight", layout[$"enc.{i}.weight"], 0, encSizes[i + 1] * encSizes[i], encSizes[i + 1], encSizes[i]);
-            Named($"enc.{i}.bias", layout[$"enc.{i}.bias"], 0, encSizes[i + 1], encSizes[i + 1]);
-        }
-        Named("mu.weight", layout["heads.weight"], 0, l * top, l, top);
-        Named("mu.bias", layout["heads.bias"], 0, l, l);
-        Named("logvar.weight", layout["heads.weight"], l * top, l * top, l, top);
-        Named("logvar.bias", layout["heads.bias"], l, l, l);
-        for (int i = 0; i < n; i++)
-        {
-            Named($"dec.{i}.weight", layout[$"dec.{i}.weight"], 0, decSizes[i + 1] * decSizes[i], decSizes[i + 1], decSizes[i]);
-            Named($"dec.{i}.bias", layout[$"dec.{i}.bias"], 0, decSizes[i + 1], decSizes[i + 1]);
-        }
-        Named("out.weight", layout["out.weight"], 0, d * decSizes[^1], d, decSizes[^1]);
-        Named("out.bias", layout["out.bias"], 0, d, d);
 
         // Activations and activation gradients for Capacity rows (images); the sampled side (eps, z, decoder, logits
         // and their gradients) for Capacity * K rows (samples), which is Capacity for the ELBO.
@@ -123,15 +90,13 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         widest = Math.Max(widest, 2 * l);
         var acts = new TensorLayout();
         var eInput = acts.Add("input", b, d);
-        var eEnc = new TensorEntry[n];
-        for (int i = 0; i < n; i++) eEnc[i] = acts.Add($"enc.{i}", b, encSizes[i + 1]);
+        ReluMlp.AddOutputs(acts, "enc", encSizes, b);
         var eHeads = acts.Add("heads", b, 2 * l);
         var eMu = acts.Add("mu", b, l);
         var eLogVar = acts.Add("logvar", b, l);
         var eEps = acts.Add("eps", bs, l);
         var eZ = acts.Add("z", bs, l);
-        var eDec = new TensorEntry[n];
-        for (int i = 0; i < n; i++) eDec[i] = acts.Add($"dec.{i}", bs, decSizes[i + 1]);
+        ReluMlp.AddOutputs(acts, "dec", decSizes, bs);
         var eLogits = acts.Add("logits", bs, d);
         var ePrediction = acts.Add("prediction", bs, d);
         var eRecon = acts.Add("recon.per_sample", b);
@@ -158,13 +123,13 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         var flat = activationBuffer.AsSpan<float>();
         DeviceSpan<float> V(TensorEntry e) => TensorLayout.View(flat, e);
         Input = V(eInput);
-        encoderOut = eEnc.Select(V).ToArray();
+        encoder = new ReluMlp("enc", encSizes, Parameters, acts, flat);
+        decoder = new ReluMlp("dec", decSizes, Parameters, acts, flat);
         headsOut = V(eHeads);
         Mu = V(eMu);
         LogVar = V(eLogVar);
         Eps = V(eEps);
         Z = V(eZ);
-        decoderOut = eDec.Select(V).ToArray();
         Logits = V(eLogits);
         Prediction = V(ePrediction);
         ReconPerSample = V(eRecon);
@@ -179,6 +144,12 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         dLogVar = V(eDLogVar);
         dHeads = V(eDHeads);
         LatentGroups = [new LatentGroup("z", l, Mu, LossTotals.Slice(1, 1))];
+
+        // PyTorch state_dict names, in its order; mu and logvar are the two halves of the heads layer.
+        encoder.AddNamedTensors(namedTensors);
+        GaussianVae.AddNamedHeads(namedTensors, layout, "heads", l, top);
+        decoder.AddNamedTensors(namedTensors);
+        ReluMlp.AddNamedLinear(namedTensors, layout, "out");
         if (iwae is null) return;
 
         (sampleInput, sampleMu, sampleLogVar, scaledNoise, zeros) = (V(iwae[0]), V(iwae[1]), V(iwae[2]), V(iwae[3]), V(iwae[4]));   // zeros stays 0 (never written)
@@ -250,39 +221,13 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     /// PyTorch's nn.Linear default initialization: weights and biases uniform in +-1/sqrt(fan_in), drawn from a Philox
     /// stream of <paramref name="seed"/> so the same seed gives the same model on every backend and machine.
     /// </summary>
-    public void InitializeParameters(ulong seed)
-    {
-        var host = new float[Parameters.Layout.TotalLength];
-        uint tensorIndex = 0;
-        foreach (var layer in AllLayers())
-        {
-            float bound = 1f / MathF.Sqrt(layer.In);
-            FillUniform(host.AsSpan((int)layer.Weight.Offset - (int)Parameters.Parameters.Offset, layer.Weight.Length), bound, seed, tensorIndex++);
-            FillUniform(host.AsSpan((int)layer.Bias.Offset - (int)Parameters.Parameters.Offset, layer.Bias.Length), bound, seed, tensorIndex++);
-        }
-        backend.Upload<float>(host, Parameters.Parameters);
-        backend.Fill(Parameters.Gradients, 0f);
-        backend.Fill(Parameters.AdamM, 0f);
-        backend.Fill(Parameters.AdamV, 0f);
-    }
-
-    static void FillUniform(Span<float> values, float bound, ulong seed, uint stream)
-    {
-        for (int i = 0; i < values.Length; i += 4)
-        {
-            uint c0 = (uint)(i >> 2), c1 = stream, c2 = 0x5eed, c3 = 0;
-            Philox.Philox4x32x10(ref c0, ref c1, ref c2, ref c3, (uint)seed, (uint)(seed >> 32));
-            ReadOnlySpan<uint> words = [c0, c1, c2, c3];
-            for (int j = 0; j < 4 && i + j < values.Length; j++)
-                values[i + j] = ((words[j] >> 8) * (1f / (1 << 24)) * 2f - 1f) * bound;   // uniform in [-bound, bound)
-        }
-    }
+    public void InitializeParameters(ulong seed) => LinearInit.PyTorchDefault(Parameters, AllLayers(), seed);
 
     IEnumerable<Linear> AllLayers()
     {
-        foreach (var l in encoder) yield return l;
+        foreach (var l in encoder.Layers) yield return l;
         yield return heads;
-        foreach (var l in decoder) yield return l;
+        foreach (var l in decoder.Layers) yield return l;
         yield return output;
     }
 
@@ -293,14 +238,7 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     {
         CheckRows(rows);
         int l = Config.Latent;
-        var x = Input;
-        for (int i = 0; i < encoder.Length; i++)
-        {
-            encoder[i].Forward(backend, x, encoderOut[i], rows);
-            backend.ActivationForward(Activation.Relu, Rows(encoderOut[i], rows, encoder[i].Out), Rows(encoderOut[i], rows, encoder[i].Out));
-            x = encoderOut[i];
-        }
-        heads.Forward(backend, x, headsOut, rows);
+        heads.Forward(backend, encoder.Forward(backend, Input, rows), headsOut, rows);
         backend.Split(headsOut, Mu, LogVar, rows, l, l);
     }
 
@@ -317,15 +255,7 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     {
         if (rows < 1 || rows > SampleCapacity)
             throw new ArgumentOutOfRangeException(nameof(rows), rows, $"Rows must be in [1, {SampleCapacity}] (the model's sample capacity).");
-        var x = Z;
-        for (int i = 0; i < decoder.Length; i++)
-        {
-            decoder[i].Forward(backend, x, decoderOut[i], rows);
-            var h = Rows(decoderOut[i], rows, decoder[i].Out);
-            backend.ActivationForward(Activation.Relu, h, h);
-            x = decoderOut[i];
-        }
-        output.Forward(backend, x, Logits, rows);
+        output.Forward(backend, decoder.Forward(backend, Z, rows), Logits, rows);
         if (probabilities)
         {
             int n = rows * Config.Input;
@@ -349,12 +279,8 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         Encode(rows);
         Reparameterize(rows);
         Decode(rows, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
-        int d = Config.Input, l = Config.Latent;
-        if (Config.Reconstruction == ReconstructionLoss.Bce)
-            backend.BceWithLogitsForward(Logits, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, d);
-        else
-            backend.MseForward(Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, d);
-        backend.KlStandardNormalForward(Mu, LogVar, KlPerSample, LossTotals.Slice(1, 1), rows, l);
+        GaussianVae.ReconstructionForward(backend, Config.Reconstruction, Logits, Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, Config.Input);
+        backend.KlStandardNormalForward(Mu, LogVar, KlPerSample, LossTotals.Slice(1, 1), rows, Config.Latent);
     }
 
     // ------------------------------------------------------------------ backward
@@ -377,9 +303,7 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     /// </summary>
     public void Backward(int rows, float klWeight, float freeBits)
     {
-        if (!float.IsFinite(klWeight)) throw new ArgumentOutOfRangeException(nameof(klWeight), klWeight, "The KL weight must be finite.");
-        if (!(freeBits >= 0 && float.IsFinite(freeBits)))
-            throw new ArgumentOutOfRangeException(nameof(freeBits), freeBits, "Free bits must be finite and >= 0 nats per latent dimension (0 = off).");
+        GaussianVae.CheckKlArguments(klWeight, freeBits);
         CheckRows(rows);
         if (ImportanceSamples > 1)
         {
@@ -389,70 +313,30 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
             BackwardImportanceWeighted(rows, klWeight);
             return;
         }
-        int l = Config.Latent;
-        float scale = 1f / rows;
         backend.Fill(biasGradients, 0f);
-        ReconstructionBackward(Input, rows, scale);
+        ReconstructionBackward(Input, rows, 1f / rows);
         DecoderBackward(rows);
-
-        // Reparameterization and KL -> dMu, dLogVar (rows, L) -> dHeads (rows, 2L).
-        int nl = rows * l;
-        backend.ReparameterizeBackward(LogVar.Slice(0, nl), Eps.Slice(0, nl), dz.Slice(0, nl), dMu.Slice(0, nl), dLogVar.Slice(0, nl),
-            Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
-        if (klWeight != 0f && freeBits > 0f)
-            backend.KlFreeBitsBackward(Mu, LogVar, dMu, dLogVar, klPerDimension, rows, l, klWeight * scale, freeBits);
-        else if (klWeight != 0f)
-            backend.KlStandardNormalBackward(Mu, LogVar, dMu, dLogVar, rows, l, klWeight * scale);
-        backend.Concat(dMu, dLogVar, dHeads, rows, l, l);
+        // Reparameterization and KL -> dHeads (rows, 2L) = [dMu | dLogVar].
+        GaussianVae.LatentBackward(backend, Mu, LogVar, Eps, dz, dMu, dLogVar, dHeads, klPerDimension, rows, Config.Latent, klWeight, freeBits);
         EncoderBackward(rows);
     }
 
     /// <summary>The reconstruction term's gradient -> dLogits (rows, D), for targets (rows, D), times <paramref name="scale"/>.</summary>
-    void ReconstructionBackward(DeviceSpan<float> targets, int rows, float scale)
-    {
-        int d = Config.Input;
-        if (Config.Reconstruction == ReconstructionLoss.Bce)
-            backend.BceWithLogitsBackward(Logits, targets, dLogits, rows, d, scale);
-        else
-        {
-            backend.MseBackward(Prediction, targets, dLogits, rows, d, scale);
-            var dl = dLogits.Slice(0, rows * d);
-            backend.ActivationBackward(Activation.Sigmoid, default, Prediction.Slice(0, rows * d), dl, dl);
-        }
-    }
+    void ReconstructionBackward(DeviceSpan<float> targets, int rows, float scale) =>
+        GaussianVae.ReconstructionBackward(backend, Config.Reconstruction, Logits, Prediction, targets, dLogits, rows, Config.Input, scale);
 
     /// <summary>The decoder, top down from dLogits (rows, D): out, then dec.(n-1) .. dec.0; dz receives the input gradient of dec.0 (or of out).</summary>
     void DecoderBackward(int rows)
     {
-        int n = decoder.Length;
-        var into = gradA;
-        var other = gradB;
-        output.Backward(backend, n > 0 ? decoderOut[n - 1] : Z, dLogits, n > 0 ? into : dz, rows);
-        for (int i = n - 1; i >= 0; i--)
-        {
-            var g = Rows(into, rows, decoder[i].Out);
-            var h = Rows(decoderOut[i], rows, decoder[i].Out);
-            backend.ActivationBackward(Activation.Relu, h, default, g, g);   // h holds ReLU's output: same sign test as its input
-            decoder[i].Backward(backend, i > 0 ? decoderOut[i - 1] : Z, into, i > 0 ? other : dz, rows);
-            (into, other) = (other, into);
-        }
+        output.Backward(backend, decoder.Top(Z), dLogits, decoder.Layers.Count > 0 ? gradA : dz, rows);
+        decoder.Backward(backend, Z, gradA, gradB, dz, rows);
     }
 
     /// <summary>The heads and the encoder, top down from dHeads (rows, 2L); the input needs no gradient.</summary>
     void EncoderBackward(int rows)
     {
-        int m = encoder.Length;
-        var into = gradA;
-        var other = gradB;
-        heads.Backward(backend, m > 0 ? encoderOut[m - 1] : Input, dHeads, m > 0 ? into : default, rows);
-        for (int i = m - 1; i >= 0; i--)
-        {
-            var g = Rows(into, rows, encoder[i].Out);
-            var h = Rows(encoderOut[i], rows, encoder[i].Out);
-            backend.ActivationBackward(Activation.Relu, h, default, g, g);
-            encoder[i].Backward(backend, i > 0 ? encoderOut[i - 1] : Input, into, i > 0 ? other : default, rows);
-            (into, other) = (other, into);
-        }
+        heads.Backward(backend, encoder.Top(Input), dHeads, encoder.Layers.Count > 0 ? gradA : default, rows);
+        encoder.Backward(backend, Input, gradA, gradB, default, rows);
     }
 
     // ------------------------------------------------------------------ importance-weighted objective (K > 1)
@@ -646,8 +530,6 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     {
         if (given > 0) throw new ArgumentException("This VAE is unconditional: it takes no class labels (train --model cvae for a conditional model).");
     }
-
-    static DeviceSpan<float> Rows(DeviceSpan<float> v, int rows, int cols) => v.Slice(0, rows * cols);
 
     public void Dispose()
     {
