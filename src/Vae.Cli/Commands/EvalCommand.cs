@@ -77,7 +77,8 @@ over codes fitted on the training set (independent per position), in nats per im
             {
                 Console.WriteLine(string.Create(inv, $"{path}: {checkpoint.Config.Kind} {checkpoint.Config}, epoch {checkpoint.State.Epoch}, {r.Images} test images of {test.Name}"));
                 Console.WriteLine(string.Create(inv, $"  test_loss {r.Loss:F3} nats/image  (recon {r.Recon:F3}, kl {r.Kl:F3})"));
-                Console.WriteLine(string.Create(inv, $"  latent variance {r.LatentVariance:F4}, active units {r.ActiveUnits}/{model.LatentGroups.Sum(g => g.Width)}, mean |corr| {r.MeanAbsLatentCorrelation:F4}"));
+                if (model.LatentGroups.Count > 0)   // a VQ-VAE has no Gaussian latents to describe
+                    Console.WriteLine(string.Create(inv, $"  latent variance {r.LatentVariance:F4}, active units {r.ActiveUnits}/{model.LatentGroups.Sum(g => g.Width)}, mean |corr| {r.MeanAbsLatentCorrelation:F4}"));
                 if (r.Groups.Count > 1)
                     foreach (var g in r.Groups)
                         Console.WriteLine(string.Create(inv, $"  {g.Name}: kl {g.Kl:F3} nats/image, active units {g.ActiveUnits}/{g.Width}, latent variance {g.LatentVariance:F4}"));

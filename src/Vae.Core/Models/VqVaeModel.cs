@@ -289,14 +289,17 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
         decoder.Backward(backend, zq, dLogits, dCode, gradA, gradB, rows);
 
         // Straight through: dz_e = dz_q + commitment * 2 (z_e - e) / rows; the codebook gets 2 (e - z_e) / rows per use.
-        var diff = difference.Slice(0, values);
-        backend.Copy(encoder.Output.Slice(0, values), diff);
-        backend.Axpy(-1f, zq.Slice(0, values), diff);
-        if (Config.Commitment != 0f) backend.Axpy(2f * Config.Commitment * scale, diff, dCode.Slice(0, values));
-        if (!Config.Ema)
+        if (Config.Commitment != 0f || !Config.Ema)
         {
-            backend.Scale(diff, -2f * scale);
-            backend.ScatterAddRows(diff, codes, codebookGradient, k, n, d);
+            var diff = difference.Slice(0, values);
+            backend.Copy(encoder.Output.Slice(0, values), diff);
+            backend.Axpy(-1f, zq.Slice(0, values), diff);
+            if (Config.Commitment != 0f) backend.Axpy(2f * Config.Commitment * scale, diff, dCode.Slice(0, values));
+            if (!Config.Ema)
+            {
+                backend.Scale(diff, -2f * scale);
+                backend.ScatterAddRows(diff, codes, codebookGradient, k, n, d);
+            }
         }
         encoder.Backward(backend, Input, dCode, default, gradA, gradB, rows);
     }
@@ -336,7 +339,7 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
 
     /// <summary>
     /// Codes whose <see cref="EpochUsage"/> is below RestartThreshold * (total usage / K) are set to distinct encoder
-    /// outputs (latent vectors) of min(Capacity, images) training images drawn with Philox from (seed, epoch); with EMA their
+    /// outputs (latent vectors) of min(Capacity, images) training images drawn (with replacement) by Philox from (seed, epoch); with EMA their
     /// N becomes 1 and m the new code. Their Adam moments are cleared. Returns how many codes were restarted (also added
     /// to the codebook.restarts counter and kept in <see cref="LastRestarts"/>).
     /// </summary>
@@ -423,17 +426,14 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
     public VqCodeStatistics Statistics(DeviceDataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        CheckData(data);
         var logPrior = Download(priorLogProbs);
         var usage = new long[k];
         var batchCodes = new int[Capacity * p];
         var totals = new float[2];
         var quantization = new float[1];
         double reconSum = 0, priorNats = 0, quantizationSum = 0;
-        for (int first = 0; first < data.Count; first += Capacity)
+        foreach (int rows in Batches(data))
         {
-            int rows = Math.Min(Capacity, data.Count - first);
-            backend.Copy(data.Images.Slice(first * data.Pixels, rows * data.Pixels), Input.Slice(0, rows * data.Pixels));
             Forward(rows);
             backend.Download<float>(LossTotals, totals);
             backend.Download<float>(QuantizationTotal, quantization);
@@ -455,15 +455,24 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
     /// <summary>The codes (count, P) of every image of <paramref name="data"/>, batch by batch in order.</summary>
     IEnumerable<int[]> CodesOf(DeviceDataset data)
     {
+        foreach (int rows in Batches(data))
+        {
+            Encode(rows);
+            var batch = new int[rows * p];
+            backend.Download<int>(codes.Slice(0, rows * p), batch);
+            yield return batch;
+        }
+    }
+
+    /// <summary>Copies <paramref name="data"/>'s images into Input batch by batch, in order, yielding each batch's rows.</summary>
+    IEnumerable<int> Batches(DeviceDataset data)
+    {
         CheckData(data);
         for (int first = 0; first < data.Count; first += Capacity)
         {
             int rows = Math.Min(Capacity, data.Count - first);
             backend.Copy(data.Images.Slice(first * data.Pixels, rows * data.Pixels), Input.Slice(0, rows * data.Pixels));
-            Encode(rows);
-            var batch = new int[rows * p];
-            backend.Download<int>(codes.Slice(0, rows * p), batch);
-            yield return batch;
+            yield return rows;
         }
     }
 

@@ -394,6 +394,37 @@ public sealed class VqVaeModelTests
             Assert.True(Math.Abs(paramsA[i] - paramsB[i]) <= 1e-6 + 1e-5 * Math.Abs(paramsA[i]), $"state [{i}]: cpu {paramsA[i]} vs {backendName} {paramsB[i]}");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Captured_cuda_training_steps_equal_eager_steps_bit_for_bit(bool ema)
+    {
+        // The whole step (quantization, straight-through backward, Adam, usage counts and the EMA update) is captured as a
+        // graph on the interpreted device and replayed; restarts and the prior fit run between epochs on the host.
+        var config = new VqVaeConfig(12, [7], 2, 2, 6, ema: ema, restartThreshold: 0.5f);
+        var images = SyntheticImages.Prototypes(seed: 5, 23, 12, 3, 0.2f);   // batch 8: two full batches and a partial one
+        (float[] Parameters, int Replays, long Restarts) Train(bool graphs)
+        {
+            var device = new InterpretedCudaDevice();
+            using var backend = new Vae.Cuda.CudaBackend(device);
+            var options = new TrainingOptions { Epochs = 3, BatchSize = 8, Seed = 9, UseGraphs = graphs };
+            using var model = new VqVaeModel(backend, config, 8);
+            model.InitializeParameters(options.Seed);
+            using var train = new DeviceDataset(backend, images, 23, 12);
+            using var trainer = new Trainer(model, train, null, options, new TrainingState());
+            Assert.Equal(graphs, trainer.UsesGraphs);
+            trainer.Run(null);
+            return (VqVaeSetup.Download(backend, model.Parameters.Parameters), device.GraphReplays, model.TotalRestarts);
+        }
+        var eager = Train(false);
+        var replayed = Train(true);
+        Assert.Equal(0, eager.Replays);
+        Assert.Equal(8, replayed.Replays);   // 9 steps: the first eager, then replays of two graphs (rows 8 and 7)
+        Assert.True(eager.Restarts > 0, "the run should restart codes between epochs");
+        Assert.Equal(eager.Restarts, replayed.Restarts);
+        Tolerance.AssertBitwiseEqual("parameters and state after 3 epochs", replayed.Parameters, eager.Parameters);
+    }
+
     // ---------------------------------------------------------------- checkpoints and resuming
 
     [Fact]
