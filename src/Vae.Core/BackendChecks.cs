@@ -435,6 +435,20 @@ public static class BackendChecks
         Disjoint(distances, rows, codebook, codes * cols, nameof(distances), nameof(codebook));
     }
 
+    /// <summary>clusterSize (codes), embedSum and codebook (codes, cols); codebook disjoint from both inputs; epsilon finite and &gt;= 0.</summary>
+    public static void EmaCodebook(IComputeBackend backend, DeviceSpan<float> clusterSize, DeviceSpan<float> embedSum, DeviceSpan<float> codebook,
+        int codes, int cols, float epsilon)
+    {
+        NonNegative(codes, nameof(codes)); NonNegative(cols, nameof(cols));
+        Vector(backend, clusterSize, codes, nameof(clusterSize));
+        Matrix(backend, embedSum, codes, cols, nameof(embedSum));
+        Matrix(backend, codebook, codes, cols, nameof(codebook));
+        Disjoint(codebook, codes * cols, embedSum, codes * cols, nameof(codebook), nameof(embedSum));
+        Disjoint(codebook, codes * cols, clusterSize, codes, nameof(codebook), nameof(clusterSize));
+        if (!(epsilon >= 0 && float.IsFinite(epsilon)))
+            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, $"epsilon = {epsilon} must be finite and >= 0 (the Laplace smoothing of the cluster sizes).");
+    }
+
     // ---------------------------------------------------------------- optimizer
 
     /// <summary>Equal lengths, the four views pairwise disjoint, valid settings, step &gt;= 1.</summary>

@@ -221,6 +221,15 @@ public interface IComputeBackend : IDisposable
     /// </summary>
     void NearestCode(DeviceSpan<float> x, DeviceSpan<float> codebook, DeviceSpan<int> indices, DeviceSpan<float> distances, int rows, int codes, int cols);
 
+    /// <summary>
+    /// The codebook of an exponential-moving-average vector quantizer with Laplace-smoothed cluster sizes (van den Oord
+    /// et al. 2017, appendix): n = sum over k of clusterSize[k] (codes), added in double in index order; then codebook
+    /// (codes, cols) row k = embedSum (codes, cols) row k / N_k with N_k = (clusterSize[k] + epsilon) / (n + codes * epsilon) * n,
+    /// every step in double (the division last), each result rounded to float once. epsilon is finite and &gt;= 0. N_k = 0
+    /// (e.g. n = 0) divides by zero as the formula says. codebook is disjoint from clusterSize and embedSum.
+    /// </summary>
+    void EmaCodebook(DeviceSpan<float> clusterSize, DeviceSpan<float> embedSum, DeviceSpan<float> codebook, int codes, int cols, float epsilon);
+
     // ---------------------------------------------------------------- optimizer
 
     /// <summary>

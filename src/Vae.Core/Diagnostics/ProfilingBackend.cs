@@ -7,7 +7,7 @@ namespace Vae.Diagnostics;
 public sealed class ProfilingBackend(IComputeBackend inner) : IComputeBackend
 {
     /// <summary>Names of the timed primitives, indexed like <see cref="Calls"/> and <see cref="Ticks"/>.</summary>
-    public static readonly string[] Names = ["Gemm", "BiasAdd", "BiasGradient", "Copy", "Fill", "Scale", "Axpy", "Concat", "Split", "Sum", "ActivationForward", "ActivationBackward", "BceWithLogitsForward", "BceWithLogitsBackward", "MseForward", "MseBackward", "GaussianNllForward", "GaussianNllBackward", "CrossEntropyForward", "CrossEntropyBackward", "KlStandardNormalForward", "KlStandardNormalBackward", "KlGaussianForward", "KlGaussianBackward", "ReparameterizeForward", "ReparameterizeBackward", "RandomNormal", "GatherRows", "ScatterAddRows", "NearestCode", "AdamStep", "GlobalNorm", "ClipByNorm", "AllFinite", "KlFreeBitsBackward", "SoftmaxRows", "ScaleRows"];
+    public static readonly string[] Names = ["Gemm", "BiasAdd", "BiasGradient", "Copy", "Fill", "Scale", "Axpy", "Concat", "Split", "Sum", "ActivationForward", "ActivationBackward", "BceWithLogitsForward", "BceWithLogitsBackward", "MseForward", "MseBackward", "GaussianNllForward", "GaussianNllBackward", "CrossEntropyForward", "CrossEntropyBackward", "KlStandardNormalForward", "KlStandardNormalBackward", "KlGaussianForward", "KlGaussianBackward", "ReparameterizeForward", "ReparameterizeBackward", "RandomNormal", "GatherRows", "ScatterAddRows", "NearestCode", "AdamStep", "GlobalNorm", "ClipByNorm", "AllFinite", "KlFreeBitsBackward", "SoftmaxRows", "ScaleRows", "EmaCodebook"];
 
     public long[] Calls { get; } = new long[Names.Length];
     public long[] Ticks { get; } = new long[Names.Length];
@@ -259,6 +259,13 @@ public sealed class ProfilingBackend(IComputeBackend inner) : IComputeBackend
         Stop(29, t);
     }
 
+    public void EmaCodebook(DeviceSpan<float> clusterSize, DeviceSpan<float> embedSum, DeviceSpan<float> codebook, int codes, int cols, float epsilon)
+    {
+        long t = Start();
+        inner.EmaCodebook(clusterSize, embedSum, codebook, codes, cols, epsilon);
+        Stop(EmaCodebookSlot, t);
+    }
+
     public void AdamStep(DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v, AdamSettings settings, int step)
     {
         long t = Start();
@@ -295,7 +302,8 @@ public sealed class ProfilingBackend(IComputeBackend inner) : IComputeBackend
     }
 
     // Slots found by name, so that primitives appended by different changes cannot collide on an index.
-    static readonly int SoftmaxRowsSlot = Array.IndexOf(Names, "SoftmaxRows"), ScaleRowsSlot = Array.IndexOf(Names, "ScaleRows");
+    static readonly int SoftmaxRowsSlot = Array.IndexOf(Names, "SoftmaxRows"), ScaleRowsSlot = Array.IndexOf(Names, "ScaleRows"),
+        EmaCodebookSlot = Array.IndexOf(Names, "EmaCodebook");
 
     public void SoftmaxRows(DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> logSumExp, int rows, int cols)
     {

@@ -325,6 +325,14 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
         Store(distanceValues, distances);
     }
 
+    public void EmaCodebook(DeviceSpan<float> clusterSize, DeviceSpan<float> embedSum, DeviceSpan<float> codebook, int codes, int cols, float epsilon)
+    {
+        BackendChecks.EmaCodebook(this, clusterSize, embedSum, codebook, codes, cols, epsilon);
+        var codebookValues = new double[codes * cols];
+        ReferenceMath.EmaCodebook(Load(clusterSize, codes), Load(embedSum, codes * cols), codebookValues, codes, cols, epsilon);
+        Store(codebookValues, codebook);
+    }
+
     // ---------------------------------------------------------------- optimizer
 
     public void AdamStep(DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v, AdamSettings settings, int step)

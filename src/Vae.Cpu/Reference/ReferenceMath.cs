@@ -472,6 +472,21 @@ public static class ReferenceMath
         return sum;
     }
 
+    /// <summary>
+    /// The EMA vector quantizer's codebook: n = sum of clusterSize (in index order); codebook row k = embedSum row k / N_k,
+    /// N_k = (clusterSize[k] + epsilon) / (n + codes * epsilon) * n (Laplace smoothing; van den Oord et al. 2017, appendix).
+    /// </summary>
+    public static void EmaCodebook(ReadOnlySpan<double> clusterSize, ReadOnlySpan<double> embedSum, Span<double> codebook, int codes, int cols, double epsilon)
+    {
+        double n = 0;
+        for (int k = 0; k < codes; k++) n += clusterSize[k];
+        for (int k = 0; k < codes; k++)
+        {
+            double smoothed = (clusterSize[k] + epsilon) / (n + codes * epsilon) * n;
+            for (int c = 0; c < cols; c++) codebook[k * cols + c] = embedSum[k * cols + c] / smoothed;
+        }
+    }
+
     // ---------------------------------------------------------------- optimizer
 
     /// <summary>

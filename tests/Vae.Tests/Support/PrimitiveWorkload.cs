@@ -224,6 +224,11 @@ public sealed class PrimitiveWorkload : IDisposable
         buffers.Add(codeBuffer);
         var codes = codeBuffer.AsSpan<int>().Slice(0, s.Batch);
         calls.Add(new PrimitiveCall("NearestCode", () => backend.NearestCode(latents, codebook, codes, codeDistances, s.Batch, s.Codes, s.Latent), [codeDistances], [codes]));
+        // The EMA quantizer's codebook from its statistics: cluster sizes in [0.5, 20], sums (codes, latent).
+        var clusterSizes = Uniform(s.Codes, 0.5f, 20f);
+        var embedSums = Uniform(s.Codes * s.Latent);
+        var emaCodebook = Zeros(s.Codes * s.Latent);
+        Add("EmaCodebook", () => backend.EmaCodebook(clusterSizes, embedSums, emaCodebook, s.Codes, s.Latent, 1e-5f), emaCodebook);
     }
 
     void AddOptimizer(WorkloadSize s)
