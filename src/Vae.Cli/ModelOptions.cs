@@ -7,7 +7,7 @@ namespace Vae.Cli;
 public static class ModelOptions
 {
     /// <summary>The flags that set a model's shape or objective: fixed for a run, so --resume rejects them.</summary>
-    public static readonly string[] Flags = ["hidden", "latent", "beta", "recon", "iwae", "positions", "code-dim", "codes", "commitment", "ema", "no-ema", "ema-decay", "restart-threshold"];
+    public static readonly string[] Flags = ["hidden", "latent", "beta", "recon", "iwae", "hidden2", "latent2", "positions", "code-dim", "codes", "commitment", "ema", "no-ema", "ema-decay", "restart-threshold"];
 
     /// <summary>The configuration `vae train --model <paramref name="kind"/>` builds for images of <paramref name="input"/> pixels in <paramref name="classes"/> classes.</summary>
     public static IModelConfig FromCli(string kind, CliArgs cli, int input, int classes) => kind switch
@@ -17,6 +17,8 @@ public static class ModelOptions
             ? new CvaeConfig(input, cli.IntList("hidden", [400, 400]), cli.Int("latent", 20, 1, 100_000), classes, Reconstruction(cli), Beta(cli))
             : throw new InvalidDataException("--model cvae: the training data has no class labels to condition on."),
         "vqvae" => VqVae(cli, input),
+        "hvae" => new HvaeConfig(input, cli.IntList("hidden", [400, 400]), cli.Int("latent", 32, 1, 100_000),
+            cli.IntList("hidden2", [100, 100]), cli.Int("latent2", 16, 1, 100_000), Reconstruction(cli), Beta(cli)),
         _ => throw new UsageException($"--model {kind}: unknown model; this build has {string.Join(", ", ModelConfigs.Kinds)}."),
     };
 
