@@ -25,7 +25,7 @@ for spec in "${kinds[@]}"; do
   if [ -f "$dir/vae.safetensors" ]; then vae train --out "$dir" --resume --epochs "$epochs" >/dev/null
   else vae train --model "$kind" $extra --epochs "$epochs" --out "$dir" > "$dir.train.log"; fi
   nll_flag=(--nll "$k"); [ "$kind" = vqvae ] && nll_flag=()
-  vae eval --checkpoint "$dir/vae.safetensors" --json "${nll_flag[@]}" > "$dir.eval.json"
+  vae eval --checkpoint "$dir/vae.safetensors" --json --threads 1 "${nll_flag[@]}" > "$dir.eval.json"   # one thread: eval is not timed
   # shellcheck disable=SC2086
   vae bench train --model "$kind" $extra --steps 100 --warmup 20 --json > "$dir.bench.json"
   seconds=$(tail -n +2 "$dir/history.csv" | awk -F, '{s += $8} END {printf "%.1f", s / NR}')
