@@ -38,7 +38,9 @@ def f(key, fmt="{:.2f}"):
 groups = ev.get("groups")
 kl = " / ".join("{}: {:.2f}".format(g["name"], g["kl"]) for g in groups) if groups else f("kl")
 active = " / ".join("{}/{}".format(g["active_units"], g["width"]) for g in groups) if groups else f("active_units", "{}")
-nll = f("nll") if "nll" in ev else f("nll_prior_bound") if "nll_prior_bound" in ev else "-"
+nll = f("nll") if "nll" in ev else f("nll_bound_prior") + " (fitted prior)" if "nll_bound_prior" in ev else "-"
+if "perplexity" in ev:   # a VQ-VAE: its codes instead of Gaussian latents
+    active = "codes {}/{}, perplexity {:.1f}".format(ev["codes_used"], ev["codes"], ev["perplexity"])
 print(f"| {spec} | {f('test_loss')} | {nll} | {f('recon')} | {kl} | {active} | {bench['step_ms_median']:.2f} | {seconds} |")
 PY
 )")
