@@ -20,7 +20,7 @@ public sealed class Lstm : IDisposable
     readonly DeviceBuffer activations;
     readonly Direction[] cells;           // [layer * Directions + direction]
     readonly DeviceSpan<float>[] layerOutputs;    // (maxSteps, maxBatch, D H) per layer; the last one is Output
-    readonly DeviceSpan<float>[] layerOutputGrads; // gradient of the output of layer l < L - 1
+    readonly DeviceSpan<float>[] layerOutputGrads; // (maxSteps, maxBatch, D H): gradient of the output of layer l < L - 1
     readonly DeviceSpan<float> dhCarry, dcCarry;   // (maxBatch, H)
     DeviceSpan<float> lastInput;
     DeviceSpan<int> lastLengths;
@@ -50,8 +50,15 @@ public sealed class Lstm : IDisposable
         CheckShape(inputSize, hiddenSize, layers);
         ArgumentOutOfRangeException.ThrowIfNegative(maxSteps);
         ArgumentOutOfRangeException.ThrowIfNegative(maxBatch);
-        this.backend = backend;
         Prefix = prefix ?? "";
+        foreach (var (name, shape) in ParameterShapes(Prefix, inputSize, hiddenSize, layers, bidirectional))
+        {
+            var entry = parameters.Layout[name];
+            if (!entry.Shape.AsSpan().SequenceEqual(shape))
+                throw new ArgumentException($"Parameter '{name}' has shape {entry.ShapeText} in the store, but an LSTM with input {inputSize} and hidden {hiddenSize} " +
+                    $"needs ({string.Join(", ", shape)}); add the parameters with Lstm.AddParameters.", nameof(parameters));
+        }
+        this.backend = backend;
         InputSize = inputSize;
         HiddenSize = hiddenSize;
         Layers = layers;
@@ -62,36 +69,26 @@ public sealed class Lstm : IDisposable
         int h = hiddenSize, dh = Directions * h;
         long stepRows = (long)maxSteps * maxBatch;
         long gates = stepRows * 4 * h, states = (maxSteps + 1L) * maxBatch * h, outputs = stepRows * dh;
-        long finals = (long)layers * Directions * maxBatch * h;
-        // Everything in one buffer: per direction gates, bias sum, h and c states; per layer output and output gradient;
-        // the two carries; h_n and c_n. Each piece starts on a 16-float boundary.
-        long total = 0;
-        long Reserve(long floats) { long at = total; total += (floats + 15) / 16 * 16; return at; }
-        var pieces = new List<(long At, long Length)>();
-        for (int i = 0; i < layers * Directions; i++)
-        {
-            pieces.Add((Reserve(gates), gates));
-            pieces.Add((Reserve(4L * h), 4L * h));
-            pieces.Add((Reserve(states), states));
-            pieces.Add((Reserve(states), states));
-        }
-        for (int l = 0; l < layers; l++)
-        {
-            pieces.Add((Reserve(outputs), outputs));
-            pieces.Add((Reserve(outputs), outputs));
-        }
-        var carries = (Reserve((long)maxBatch * h), Reserve((long)maxBatch * h));
-        var finalViews = (Reserve(finals), Reserve(finals));
+        long carry = (long)maxBatch * h, finals = layers * Directions * carry;
+        // Everything in one buffer, each piece on a 16-float boundary: per layer and direction the gates, the bias sum and
+        // the h and c states; per layer its output and (below the last) its output's gradient; the carries; h_n and c_n.
+        long total = layers * Directions * (Aligned(gates) + Aligned(4L * h) + 2 * Aligned(states))
+            + layers * Aligned(outputs) + (layers - 1) * Aligned(outputs) + 2 * Aligned(carry) + 2 * Aligned(finals);
         if (total > int.MaxValue)
             throw new ArgumentException($"An LSTM of {layers} layers x {Directions} directions, hidden {h}, for {maxSteps} steps of {maxBatch} sequences needs {total} floats of activations, above {int.MaxValue}; use fewer steps or a smaller batch.", nameof(maxSteps));
         activations = backend.Allocate(Math.Max(total, 1) * sizeof(float));
         var all = activations.AsSpan<float>();
-        DeviceSpan<float> View(long at, long length) => all.Slice((int)at, (int)length);
+        long next = 0;
+        DeviceSpan<float> Carve(long length)
+        {
+            var view = all.Slice((int)next, (int)length);
+            next += Aligned(length);
+            return view;
+        }
 
         cells = new Direction[layers * Directions];
         layerOutputs = new DeviceSpan<float>[layers];
         layerOutputGrads = new DeviceSpan<float>[layers];
-        int piece = 0;
         for (int l = 0; l < layers; l++)
         {
             for (int d = 0; d < Directions; d++)
@@ -108,33 +105,23 @@ public sealed class Lstm : IDisposable
                     WeightHhGrad = parameters.Gradient(Prefix + "weight_hh" + suffix),
                     BiasIhGrad = parameters.Gradient(Prefix + "bias_ih" + suffix),
                     BiasHhGrad = parameters.Gradient(Prefix + "bias_hh" + suffix),
+                    Gates = Carve(gates),
+                    BiasSum = Carve(4L * h),
+                    HStates = Carve(states),
+                    CStates = Carve(states),
                 };
-                if (cell.WeightIh.Length != 4 * h * cell.InputSize || cell.WeightHh.Length != 4 * h * h || cell.BiasIh.Length != 4 * h || cell.BiasHh.Length != 4 * h)
-                    throw new ArgumentException($"The parameters {Prefix}*{suffix} in the store do not have the shapes of an LSTM layer with input {cell.InputSize} and hidden {h}: " +
-                        $"expected weight_ih (4H, in) = {4 * h * cell.InputSize}, weight_hh {4 * h * h}, biases {4 * h} elements each; add them with Lstm.AddParameters.", nameof(parameters));
-                var (gatesAt, gatesLength) = pieces[piece++];
-                var (biasAt, biasLength) = pieces[piece++];
-                var (hAt, hLength) = pieces[piece++];
-                var (cAt, cLength) = pieces[piece++];
-                cell.Gates = View(gatesAt, gatesLength);
-                cell.BiasSum = View(biasAt, biasLength);
-                cell.HStates = View(hAt, hLength);
-                cell.CStates = View(cAt, cLength);
                 cells[l * Directions + d] = cell;
             }
+            layerOutputs[l] = Carve(outputs);
+            if (l < layers - 1) layerOutputGrads[l] = Carve(outputs);
         }
-        for (int l = 0; l < layers; l++)
-        {
-            var (outAt, outLength) = pieces[piece++];
-            var (gradAt, gradLength) = pieces[piece++];
-            layerOutputs[l] = View(outAt, outLength);
-            layerOutputGrads[l] = View(gradAt, gradLength);
-        }
-        dhCarry = View(carries.Item1, (long)maxBatch * h);
-        dcCarry = View(carries.Item2, (long)maxBatch * h);
-        FinalHidden = View(finalViews.Item1, finals);
-        FinalCell = View(finalViews.Item2, finals);
+        dhCarry = Carve(carry);
+        dcCarry = Carve(carry);
+        FinalHidden = Carve(finals);
+        FinalCell = Carve(finals);
     }
+
+    static long Aligned(long floats) => (floats + TensorLayout.Alignment - 1) / TensorLayout.Alignment * TensorLayout.Alignment;
 
     public string Prefix { get; }
     public int InputSize { get; }
