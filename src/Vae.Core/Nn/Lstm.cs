@@ -31,7 +31,7 @@ public sealed class Lstm : IDisposable
     {
         public DeviceSpan<float> WeightIh, WeightHh, BiasIh, BiasHh;          // (4H, in), (4H, H), (4H), (4H)
         public DeviceSpan<float> WeightIhGrad, WeightHhGrad, BiasIhGrad, BiasHhGrad;
-        public DeviceSpan<float> BiasSum;   // (4H) = b_ih + b_hh
+        public DeviceSpan<float> BiasSum;   // (4H) = b_ih + b_hh in Forward; the gates' column sums in Backward
         public DeviceSpan<float> Gates;     // (maxSteps maxBatch, 4H): pre-activations, then activated, then their gradients
         public DeviceSpan<float> HStates, CStates; // (maxSteps + 1, maxBatch, H)
         public int InputSize;
@@ -250,7 +250,8 @@ public sealed class Lstm : IDisposable
     // ------------------------------------------------------------------ backward
 
     /// <summary>
-    /// Backpropagation through time of the last <see cref="Forward"/>. dOutput (steps, batch, OutputSize) is the gradient of
+    /// Backpropagation through time of the last <see cref="Forward"/>, once per Forward (it overwrites the gate activations
+    /// with their gradients). dOutput (steps, batch, OutputSize) is the gradient of
     /// the output (its padded steps are ignored), dFinalHidden and dFinalCell (Layers Directions, batch, H) those of h_n and
     /// c_n; each may be the null view (zero). Accumulates every parameter gradient; assigns dInput (steps, batch, InputSize),
     /// dH0 and dC0 (Layers Directions, batch, H), each skipped when it is the null view.
@@ -258,7 +259,7 @@ public sealed class Lstm : IDisposable
     public void Backward(DeviceSpan<float> dOutput, DeviceSpan<float> dFinalHidden, DeviceSpan<float> dFinalCell,
         DeviceSpan<float> dInput, DeviceSpan<float> dH0, DeviceSpan<float> dC0)
     {
-        if (lastSteps < 0) throw new InvalidOperationException("Lstm.Backward needs a Forward first.");
+        if (lastSteps < 0) throw new InvalidOperationException("Lstm.Backward needs a Forward first (one Backward per Forward: it overwrites the forward's gate activations with their gradients).");
         int steps = lastSteps, batch = lastBatch;
         int h = HiddenSize, width = OutputSize, rows = steps * batch, stateRows = batch * h;
         if (!dOutput.IsNull) CheckView(dOutput, steps, batch, width, nameof(dOutput));
@@ -267,6 +268,7 @@ public sealed class Lstm : IDisposable
         CheckOptionalState(dFinalCell, batch, nameof(dFinalCell));
         CheckOptionalState(dH0, batch, nameof(dH0));
         CheckOptionalState(dC0, batch, nameof(dC0));
+        lastSteps = -1;
         if (batch == 0) return;
 
         var dhNext = dhCarry.Slice(0, stateRows);
@@ -300,8 +302,12 @@ public sealed class Lstm : IDisposable
                 var previousStates = cell.HStates.Slice((d == 0 ? 0 : 1) * stateRows, rows * h);
                 backend.Gemm(true, false, 4 * h, cell.InputSize, rows, 1f, allGates, x, 1f, cell.WeightIhGrad);
                 backend.Gemm(true, false, 4 * h, h, rows, 1f, allGates, previousStates, 1f, cell.WeightHhGrad);
-                backend.BiasGradient(allGates, cell.BiasIhGrad, rows, 4 * h);
-                backend.BiasGradient(allGates, cell.BiasHhGrad, rows, 4 * h);
+                // Both biases get the gates' column sums: taken once (into the bias-sum buffer, free until the next
+                // Forward), then added to each.
+                backend.Fill(cell.BiasSum, 0f);
+                backend.BiasGradient(allGates, cell.BiasSum, rows, 4 * h);
+                backend.Axpy(1f, cell.BiasSum, cell.BiasIhGrad);
+                backend.Axpy(1f, cell.BiasSum, cell.BiasHhGrad);
                 if (!dx.IsNull) backend.Gemm(false, false, rows, cell.InputSize, 4 * h, 1f, allGates, cell.WeightIh, d == 0 ? 0f : 1f, dx);
             }
         }

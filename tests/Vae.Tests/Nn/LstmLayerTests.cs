@@ -250,6 +250,11 @@ public sealed class LstmLayerTests
         var shortState = Assert.Throws<ArgumentException>(() => lstm.Forward(harness.Input, default, harness.H0.Slice(0, 7), default, 5, 2));
         Assert.Equal("h0", shortState.ParamName);
         Assert.Throws<InvalidOperationException>(() => lstm.Backward(default, default, default, default, default, default));
+        // One Backward per Forward: the first consumes the gate activations.
+        lstm.Forward(harness.Input, default, default, default, 5, 2);
+        lstm.Backward(default, default, default, default, default, default);
+        var second = Assert.Throws<InvalidOperationException>(() => lstm.Backward(default, default, default, default, default, default));
+        Assert.Contains("one Backward per Forward", second.Message, StringComparison.Ordinal);
         // Parameters of another shape in the store.
         var layout = new TensorLayout();
         Lstm.AddParameters(layout, "", 3, 5, 1, false);
