@@ -18,10 +18,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "..", "tests", "fixtures")
 sys.path.insert(0, HERE)
 from vae_checkpoint import load_vae, read_safetensors, save_vae, write_safetensors  # noqa: E402
-from vae_model import VAE, step_gemm_flops, vae_loss  # noqa: E402
+from vae_model import HVAE, VAE, hvae_loss, step_gemm_flops, vae_loss  # noqa: E402
 from vae_recipe import read_idx_images  # noqa: E402
 
 FIXTURE_NAMES = ["bce_784_32_8", "mse_784_24_16_5", "bce_50_40_30_20_6"]
+HVAE_FIXTURE_NAMES = ["bce_60_24_6_10_4", "mse_784_32_16_8_12_10_3"]
 
 
 def file_bytes(path):
@@ -234,6 +235,68 @@ class FixtureTests(unittest.TestCase):
                 kl = -0.5 * (1 + logvar - mu ** 2 - np.exp(logvar)).sum() / x.shape[0]
                 np.testing.assert_allclose([recon, kl, recon + config["beta"] * kl],
                                            [t["recon"][0], t["kl"][0], t["loss"][0]], rtol=1e-12)
+
+
+class HvaeFixtureTests(unittest.TestCase):
+    OUTPUTS = ["mu1", "logvar1", "mu2", "logvar2", "prior_mu", "prior_logvar", "logits"]
+
+    def test_fixtures_hold_every_tensor_and_agree_with_a_float64_recomputation(self):
+        for name in HVAE_FIXTURE_NAMES:
+            with self.subTest(name):
+                tensors, metadata = read_safetensors(os.path.join(FIXTURES, f"hvae_reference_{name}.safetensors"))
+                c = json.loads(metadata["config"])
+                self.assertEqual(metadata["generator"], "make_vae_fixtures.py")
+                model = HVAE(c["input"], c["hidden"], c["latent1"], c["hidden2"], c["latent2"]).double()
+                names = list(model.state_dict())
+                expected = (["x", "eps1", "eps2"] + names + ["objective", "loss", "recon", "kl1", "kl2"] + self.OUTPUTS
+                            + ["grad." + n for n in names])
+                self.assertEqual(sorted(tensors), sorted(expected))
+                self.assertEqual(tensors["eps1"].shape, (c["batch"], c["latent1"]))
+                self.assertEqual(tensors["eps2"].shape, (c["batch"], c["latent2"]))
+                for n in names:
+                    self.assertEqual(tensors[n].dtype, np.float32, n)
+                    self.assertEqual(tensors["grad." + n].dtype, np.float64, n)
+                for key in ("logvar1", "logvar2", "prior_logvar"):
+                    self.assertLess(np.abs(tensors[key]).max(), 5.0, key)
+
+                model.load_state_dict({n: torch.from_numpy(tensors[n]).double() for n in names})
+                x = torch.from_numpy(tensors["x"]).double()
+                out = model(x, torch.from_numpy(tensors["eps1"]).double(), torch.from_numpy(tensors["eps2"]).double())
+                objective, loss, recon, kl1, kl2 = hvae_loss(out, x, c["recon"], c["beta"], c["free_bits"])
+                objective.backward()
+                scalars = [("objective", objective), ("loss", loss), ("recon", recon), ("kl1", kl1), ("kl2", kl2)]
+                for key, value in scalars + [(k, out[k]) for k in self.OUTPUTS]:
+                    np.testing.assert_allclose(value.detach().numpy().reshape(tensors[key].shape), tensors[key],
+                                               rtol=1e-12, atol=1e-12, err_msg=f"{name}: {key}")
+                for n, p in model.named_parameters():
+                    np.testing.assert_allclose(p.grad.numpy(), tensors["grad." + n], rtol=1e-12, atol=1e-12,
+                                               err_msg=f"{name}: grad.{n}")
+
+    def test_losses_match_direct_numpy_formulas(self):
+        """recon, both KLs, the loss and the free-bits objective from the stored network outputs with plain numpy."""
+        for name in HVAE_FIXTURE_NAMES:
+            with self.subTest(name):
+                t, metadata = read_safetensors(os.path.join(FIXTURES, f"hvae_reference_{name}.safetensors"))
+                c = json.loads(metadata["config"])
+                x, logits = t["x"].astype(np.float64), t["logits"]
+                batch = x.shape[0]
+                if c["recon"] == "bce":
+                    per_pixel = np.maximum(logits, 0) - logits * x + np.log1p(np.exp(-np.abs(logits)))
+                else:
+                    per_pixel = (1 / (1 + np.exp(-logits)) - x) ** 2
+                mu1, lv1, mp, lp = t["mu1"], t["logvar1"], t["prior_mu"], t["prior_logvar"]
+                kl1 = 0.5 * (lp - lv1 + (np.exp(lv1) + (mu1 - mp) ** 2) / np.exp(lp) - 1)
+                kl2 = -0.5 * (1 + t["logvar2"] - t["mu2"] ** 2 - np.exp(t["logvar2"]))
+                recon = per_pixel.sum() / batch
+                loss = recon + c["beta"] * (kl1.sum() + kl2.sum()) / batch
+                floor = c["free_bits"]
+                objective = (recon + c["beta"] * (np.maximum(kl1.mean(0), floor).sum() + np.maximum(kl2.mean(0), floor).sum())
+                             if floor > 0 else loss)
+                np.testing.assert_allclose([recon, kl1.sum() / batch, kl2.sum() / batch, loss, objective],
+                                           [t["recon"][0], t["kl1"][0], t["kl2"][0], t["loss"][0], t["objective"][0]],
+                                           rtol=1e-12)
+                if floor > 0:
+                    self.assertNotAlmostEqual(objective, loss, places=3)
 
 
 class RecipeTests(TempDir):

@@ -435,6 +435,20 @@ public static class BackendChecks
         Disjoint(distances, rows, codebook, codes * cols, nameof(distances), nameof(codebook));
     }
 
+    /// <summary>clusterSize (codes), embedSum and codebook (codes, cols); codebook disjoint from both inputs; epsilon finite and &gt;= 0.</summary>
+    public static void EmaCodebook(IComputeBackend backend, DeviceSpan<float> clusterSize, DeviceSpan<float> embedSum, DeviceSpan<float> codebook,
+        int codes, int cols, float epsilon)
+    {
+        NonNegative(codes, nameof(codes)); NonNegative(cols, nameof(cols));
+        Vector(backend, clusterSize, codes, nameof(clusterSize));
+        Matrix(backend, embedSum, codes, cols, nameof(embedSum));
+        Matrix(backend, codebook, codes, cols, nameof(codebook));
+        Disjoint(codebook, codes * cols, embedSum, codes * cols, nameof(codebook), nameof(embedSum));
+        Disjoint(codebook, codes * cols, clusterSize, codes, nameof(codebook), nameof(clusterSize));
+        if (!(epsilon >= 0 && float.IsFinite(epsilon)))
+            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, $"epsilon = {epsilon} must be finite and >= 0 (the Laplace smoothing of the cluster sizes).");
+    }
+
     // ---------------------------------------------------------------- optimizer
 
     /// <summary>Equal lengths, the four views pairwise disjoint, valid settings, step &gt;= 1.</summary>
@@ -493,6 +507,34 @@ public static class BackendChecks
         Owned(backend, x, nameof(x));
         Scalar(backend, result, nameof(result));
         Disjoint(result, 1, x, x.Length, nameof(result), nameof(x));
+    }
+
+    // ---------------------------------------------------------------- per-row operations
+
+    /// <summary>x, y (rows, cols), y identical to or disjoint from x; logSumExp the null view or (rows) disjoint from x and y.</summary>
+    public static void SoftmaxRows(IComputeBackend backend, DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> logSumExp, int rows, int cols)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, x, rows, cols, nameof(x));
+        Matrix(backend, y, rows, cols, nameof(y));
+        int n = rows * cols;
+        IdenticalOrDisjoint(y, x, n, nameof(y), nameof(x));
+        if (logSumExp.IsNull) return;
+        Vector(backend, logSumExp, rows, nameof(logSumExp));
+        Disjoint(logSumExp, rows, x, n, nameof(logSumExp), nameof(x));
+        Disjoint(logSumExp, rows, y, n, nameof(logSumExp), nameof(y));
+    }
+
+    /// <summary>x, y (rows, cols), y identical to or disjoint from x; rowScale (rows) disjoint from y.</summary>
+    public static void ScaleRows(IComputeBackend backend, DeviceSpan<float> x, DeviceSpan<float> rowScale, DeviceSpan<float> y, int rows, int cols)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        Matrix(backend, x, rows, cols, nameof(x));
+        Vector(backend, rowScale, rows, nameof(rowScale));
+        Matrix(backend, y, rows, cols, nameof(y));
+        int n = rows * cols;
+        IdenticalOrDisjoint(y, x, n, nameof(y), nameof(x));
+        Disjoint(y, n, rowScale, rows, nameof(y), nameof(rowScale));
     }
 
     // ---------------------------------------------------------------- recurrent

@@ -15,7 +15,7 @@
 //   perSample and total of a loss forward, the scalar result of Sum, GlobalNorm and AllFinite, and ClipByNorm's norm
 //   are disjoint from everything else. Inputs may overlap each other.
 // - The null view (default) is accepted only where the doc says so: a loss's total, the input that
-//   ActivationBackward does not read, and the LSTM cell's lengths, y and dy.
+//   ActivationBackward does not read, SoftmaxRows' logSumExp, and the LSTM cell's lengths, y and dy.
 // - The gradient rule: parameter gradients ACCUMULATE (+=): Gemm with beta=1, BiasGradient, ScatterAddRows.
 //   Activation gradients are ASSIGNED (=), except the KL backward methods, which accumulate into dMu/dLogVar
 //   because those already hold the reconstruction path's gradient from ReparameterizeBackward.
@@ -221,6 +221,15 @@ public interface IComputeBackend : IDisposable
     /// </summary>
     void NearestCode(DeviceSpan<float> x, DeviceSpan<float> codebook, DeviceSpan<int> indices, DeviceSpan<float> distances, int rows, int codes, int cols);
 
+    /// <summary>
+    /// The codebook of an exponential-moving-average vector quantizer with Laplace-smoothed cluster sizes (van den Oord
+    /// et al. 2017, appendix): n = sum over k of clusterSize[k] (codes), added in double in index order; then codebook
+    /// (codes, cols) row k = embedSum (codes, cols) row k / N_k with N_k = (clusterSize[k] + epsilon) / (n + codes * epsilon) * n,
+    /// every step in double (the division last), each result rounded to float once. epsilon is finite and &gt;= 0. N_k = 0
+    /// (e.g. n = 0) divides by zero as the formula says. codebook is disjoint from clusterSize and embedSum.
+    /// </summary>
+    void EmaCodebook(DeviceSpan<float> clusterSize, DeviceSpan<float> embedSum, DeviceSpan<float> codebook, int codes, int cols, float epsilon);
+
     // ---------------------------------------------------------------- optimizer
 
     /// <summary>
@@ -248,6 +257,20 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>result[0] = 1 if every element of x is finite, else 0; result disjoint from x.</summary>
     void AllFinite(DeviceSpan<float> x, DeviceSpan<int> result);
+
+    // ---------------------------------------------------------------- per-row operations
+
+    /// <summary>
+    /// Softmax of each row of x (rows, cols): y[r, c] = exp(x[r, c] - m_r) / s_r with m_r the row maximum and
+    /// s_r = sum over the row of exp(x[r, c] - m_r), accumulated in double. When logSumExp is not the null view,
+    /// logSumExp[r] = m_r + log(s_r) = log of the sum over c of exp(x[r, c]) (rows). Entries of -inf get weight 0; a row that
+    /// holds NaN or +inf, or only -inf, gives NaN throughout (y and logSumExp); with cols = 0, logSumExp is -inf (the log of
+    /// an empty sum). In place: y may be x. logSumExp (optional) is disjoint from x and y.
+    /// </summary>
+    void SoftmaxRows(DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> logSumExp, int rows, int cols);
+
+    /// <summary>y[r, c] = rowScale[r] * x[r, c] for x, y (rows, cols) and rowScale (rows). In place: y may be x; rowScale is disjoint from y.</summary>
+    void ScaleRows(DeviceSpan<float> x, DeviceSpan<float> rowScale, DeviceSpan<float> y, int rows, int cols);
 
     // ---------------------------------------------------------------- recurrent
 

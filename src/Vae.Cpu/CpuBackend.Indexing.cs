@@ -1,5 +1,6 @@
-// Row indexing: GatherRows (embedding lookup), ScatterAddRows (its gradient) and NearestCode (vector quantization).
-// Indices are validated on the host before anything is written.
+// Row indexing: GatherRows (embedding lookup), ScatterAddRows (its gradient), NearestCode (vector quantization) and
+// EmaCodebook (the EMA quantizer's codebook from its statistics). Indices are validated on the host before anything is
+// written.
 using System.Numerics.Tensors;
 using Vae.Cpu.Operators;
 using Vae.Cpu.Threading;
@@ -34,6 +35,17 @@ public sealed unsafe partial class CpuBackend
         var kernel = new NearestCodeKernel(Ptr(x), Ptr(codebook), Ptr(indices), Ptr(distances), codes, cols);
         int rowsPerPiece = Math.Max(1, RangeWork.ElementsPerPiece(2) / Math.Max(1, codes * cols));
         RangeWork.Run(Pool, kernel, rows, rowsPerPiece, 2L * rows * codes * cols);
+    }
+
+    public void EmaCodebook(DeviceSpan<float> clusterSize, DeviceSpan<float> embedSum, DeviceSpan<float> codebook, int codes, int cols, float epsilon)
+    {
+        BackendChecks.EmaCodebook(this, clusterSize, embedSum, codebook, codes, cols, epsilon);
+        // n in index order on this thread (codes values), then rows in parallel: one double divide per element.
+        float* sizes = Ptr(clusterSize);
+        double n = 0;
+        for (int k = 0; k < codes; k++) n += sizes[k];
+        var kernel = new EmaCodebookKernel(sizes, Ptr(embedSum), Ptr(codebook), cols, n, n + codes * (double)epsilon, epsilon);
+        RangeWork.RunRows(Pool, kernel, codes, cols, RangeWork.TranscendentalCost);
     }
 
     /// <summary>output (count, cols) row i = table row indices[i].</summary>
@@ -84,6 +96,20 @@ public sealed unsafe partial class CpuBackend
                 }
                 indices[r] = best;
                 distances[r] = (float)bestDistance;
+            }
+        }
+    }
+
+    /// <summary>Codebook rows [start, start + count) = embedSum rows / ((clusterSize + epsilon) / smoothedTotal * n), in double.</summary>
+    readonly struct EmaCodebookKernel(float* clusterSize, float* embedSum, float* codebook, int cols, double n, double smoothedTotal, double epsilon) : IRangeKernel
+    {
+        public void Execute(int start, int count)
+        {
+            for (int k = start; k < start + count; k++)
+            {
+                double smoothed = (clusterSize[k] + epsilon) / smoothedTotal * n;
+                long o = (long)k * cols;
+                for (int c = 0; c < cols; c++) codebook[o + c] = (float)(embedSum[o + c] / smoothed);
             }
         }
     }

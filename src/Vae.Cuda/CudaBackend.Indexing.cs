@@ -1,6 +1,7 @@
-// Row indexing: GatherRows (embedding lookup), ScatterAddRows (its gradient) and NearestCode (vector quantization),
-// kernels in kernels/indexing.ptx. Index values stay on the device and are not checked on the host; the kernels never
-// touch memory outside the table for an index outside [0, tableRows).
+// Row indexing: GatherRows (embedding lookup), ScatterAddRows (its gradient), NearestCode (vector quantization) and
+// EmaCodebook (the EMA quantizer's codebook from its statistics), kernels in kernels/indexing.ptx. Index values stay
+// on the device and are not checked on the host; the kernels never touch memory outside the table for an index
+// outside [0, tableRows).
 using Vae.Cuda.Device;
 
 namespace Vae.Cuda;
@@ -34,5 +35,14 @@ public sealed partial class CudaBackend
         if (rows == 0) return;
         Arg(x); Arg(codebook); Arg(indices); Arg(distances); Arg(rows); Arg(codes); Arg(cols);
         Launch("indexing_nearest_code", Blocks(rows, NearestCodeRowsPerBlock), new LaunchDims(BlockSize));
+    }
+
+    public void EmaCodebook(DeviceSpan<float> clusterSize, DeviceSpan<float> embedSum, DeviceSpan<float> codebook, int codes, int cols, float epsilon)
+    {
+        BackendChecks.EmaCodebook(this, clusterSize, embedSum, codebook, codes, cols, epsilon);
+        int total = codes * cols;   // codebook holds it, so it fits in an int
+        if (total == 0) return;
+        Arg(clusterSize); Arg(embedSum); Arg(codebook); Arg(codes); Arg(cols); Arg(total); Arg(epsilon);
+        Launch("indexing_ema_codebook", Blocks(total), new LaunchDims(BlockSize));
     }
 }

@@ -58,6 +58,8 @@ public abstract class InPlaceCallTests
                 (b, i, o, t, r, c) => b.ReparameterizeBackward(i[0], i[1], i[2], o[0], o[1], -1.5f, 1.5f)),
             Case("ReparameterizeBackward: dMu is eps, dLogVar is dz", 3, [1, 2],
                 (b, i, o, t, r, c) => b.ReparameterizeBackward(i[0], i[1], i[2], o[0], o[1], -1.5f, 1.5f)),
+            Case("SoftmaxRows: y is x (logSumExp apart)", 1, [0, -1], (b, i, o, t, r, c) => b.SoftmaxRows(i[0], o[0], o[1], r, c)),
+            Case("ScaleRows: y is x", 2, [0], (b, i, o, t, r, c) => b.ScaleRows(i[0], i[1], o[0], r, c)),
         };
         foreach (var f in Enum.GetValues<Activation>())
         {

@@ -15,12 +15,13 @@ public static class BenchTrainCommand
 {
     public const string Help = """
 usage: vae bench train [--model vae] [--backend cpu] [--batch 128] [--steps 200] [--warmup 30] [--threads N]
-                       [--hidden 400,400] [--latent 20] [model flags of vae train] [--json] [--profile] [--no-graph]
+                       [--hidden 400,400] [--latent 20] [--iwae K] [model flags of vae train] [--json] [--profile] [--no-graph]
 
 Times full training steps of a model (--model takes the kinds and shape flags of vae train; conditional models get
 random labels) on random images of Fashion-MNIST's shape and prints the median step time,
 images per second, useful GEMM GFLOP/s (forward 2*B*sum(in*out), backward twice that minus the first layer's input
 gradient), the CPU's FMA peak measured in the same run, and managed bytes allocated per step (all threads).
+--iwae K times the importance-weighted objective (K samples per image, see vae train --help).
 --profile also prints the time spent in each primitive per step (eager calls, no graphs). On --backend cuda the step
 after the first is captured as a CUDA graph and replayed; --no-graph launches every kernel eagerly instead.
 """;
@@ -120,7 +121,10 @@ after the first is captured as a CUDA graph and replayed; --no-graph launches ev
             Console.WriteLine(string.Create(inv, $"  {r.Name,-26} {r.Ms,8:F3} ms  {100 * r.Ms / total,5:F1} %  {r.Calls,5:F1} calls"));
     }
 
-    /// <summary>GEMM flops of one step: forward 2*B*sum(in*out), backward 2x that except the first layer's input gradient.</summary>
+    /// <summary>
+    /// GEMM flops of one step: forward 2*B*sum(in*out), backward 2x that except the first layer's input gradient; the
+    /// decoder's layers run on the K samples of each image (B * K rows).
+    /// </summary>
     public static double UsefulFlopsPerStep(VaeConfig c, int batch)
     {
         int[] enc = [c.Input, .. c.Hidden];
@@ -128,7 +132,7 @@ after the first is captured as a CUDA graph and replayed; --no-graph launches ev
         double macs = 0;
         for (int i = 0; i + 1 < enc.Length; i++) macs += (double)enc[i] * enc[i + 1];
         macs += 2.0 * c.Latent * enc[^1];
-        for (int i = 0; i + 1 < dec.Length; i++) macs += (double)dec[i] * dec[i + 1];
+        for (int i = 0; i + 1 < dec.Length; i++) macs += (double)c.ImportanceSamples * dec[i] * dec[i + 1];
         double firstLayer = (double)enc[0] * (enc.Length > 1 ? enc[1] : 2 * c.Latent);
         return 2.0 * batch * (3 * macs - firstLayer);
     }

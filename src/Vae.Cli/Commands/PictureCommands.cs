@@ -7,9 +7,13 @@ namespace Vae.Cli.Commands;
 public static class PictureCommands
 {
     public const string SampleHelp = """
-usage: vae sample --checkpoint FILE [--count 64] [--columns 8] [--seed 1] [--out samples.png]
+usage: vae sample --checkpoint FILE [--count 64] [--columns 8] [--seed 1] [--label K] [--out samples.png]
 
 Decodes draws of z ~ N(0, I) and writes them as a grid (sigmoid probabilities as grey levels).
+
+  --label K          conditional checkpoints (train --model cvae): every sample is drawn for class K (0 .. classes-1).
+                     Without --label a conditional checkpoint draws one row of --columns samples per class (class 0
+                     on top), and --count does not apply. An unconditional checkpoint takes no --label.
 """ + "\n" + CommonOptions.BackendHelp;
 
     public const string ReconstructHelp = """
@@ -32,13 +36,26 @@ Decodes points on the straight line between the posterior means of test images -
         int columns = cli.Int("columns", 8, 1, 1000);
         ulong seed = (ulong)cli.Int("seed", 1, 0, int.MaxValue);
         string output = cli.String("out") ?? "samples.png";
+        int? label = cli.Has("label") ? cli.Int("label", 0, 0, int.MaxValue) : null;
         using var backend = CommonOptions.Backend(cli);
         cli.RejectUnknown();
         var (_, model) = CommonOptions.LoadModel(backend, path, Math.Min(count, 1024));
         using (model)
         {
             int side = SquareSide(model.Config.Input);
-            ImageGrid.WriteGrid(output, model.Sample(count, seed), count, side, side, columns, padding: 2, scale: 2);
+            if (model.Classes == 0 && label is not null)
+                throw new InvalidDataException($"{path}: holds an unconditional '{model.Config.Kind}' model, which takes no --label; use a conditional checkpoint (train --model cvae).");
+            if (label >= model.Classes)
+                throw new UsageException($"--label {label}: the checkpoint's model has {model.Classes} classes, so the label must be in [0, {model.Classes - 1}].");
+            if (model.Classes > 0 && label is null && cli.Has("count"))
+                throw new UsageException("--count applies to one class: give --label K too (without it a conditional checkpoint draws one row of --columns samples per class).");
+            if (model.Classes > 0 && label is null)
+                RunFiles.WriteClassSamples(output, model, side, side, columns, seed);
+            else
+            {
+                int[] labels = label is int k ? Enumerable.Repeat(k, count).ToArray() : [];
+                ImageGrid.WriteGrid(output, model.Sample(count, seed, labels), count, side, side, columns, padding: 2, scale: 2);
+            }
         }
         Console.WriteLine($"wrote {output}");
         return 0;

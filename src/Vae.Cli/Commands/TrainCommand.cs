@@ -15,7 +15,7 @@ usage: vae train [--model vae] [--data DIR] [--epochs 10] [--batch 128] [--hidde
                  [--lr 1e-3] [--beta 1] [--recon bce|mse] [--weight-decay 0] [--clip 0] [--seed 1]
                  [--out DIR] [--resume] [--force] [--backend cpu] [--threads N] [--no-graph]
                  [--kl-warmup EPOCHS | --kl-cycle EPOCHS [--kl-ramp 0.5] | --kl-capacity NATS [--kl-capacity-epochs E]]
-                 [--free-bits NATS]
+                 [--free-bits NATS] [--iwae K]
 
 Trains the VAE (default: the seed model 784-400-400-20, BCE + KL, Adam 1e-3, batch 128, 10 epochs) and writes into
 the output folder (default runs/vae/): vae.safetensors (weights, Adam state, counters; rewritten atomically after
@@ -32,6 +32,13 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
   --free-bits L      free bits (Kingma et al. 2016): a KL floor of L nats per latent dimension; the KL term becomes
                      sum_j max(L, KL_j), KL_j the batch-mean KL of latent j, so no latent is pushed below L nats
                      (0 = off; combines with --beta, --kl-warmup and --kl-cycle, not with --kl-capacity)
+  --iwae K           train the IWAE bound (Burda et al. 2016) instead of the ELBO: K posterior samples per image,
+                     objective log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), its gradient weighted by the normalized
+                     weights (1 = the ELBO, at most 64; a step costs about K times the decoder's work). The loss shown
+                     is recon + kl averaged over the K samples (the K-sample -ELBO); each epoch also prints the IWAE-K
+                     bound on the training batches and on the test set. --beta and --kl-warmup/--kl-cycle weight
+                     log p(z) - log q(z|x) inside each log-weight; --free-bits and --kl-capacity act on a KL term this
+                     objective does not have, so they are refused
   --no-graph         on --backend cuda, launch every kernel of every step instead of replaying a captured CUDA graph
 """ + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 
@@ -81,6 +88,10 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
         else
         {
             config = ModelOptions.FromCli(kind, cli, 784, 10);
+            if (ImportanceSamples(config) > 1 && freeBits > 0)
+                throw new UsageException("--free-bits floors each latent dimension's batch-mean KL, a term the IWAE objective (--iwae) does not have (its KL is inside the log-weights): give one.");
+            if (ImportanceSamples(config) > 1 && cli.Has("kl-capacity"))
+                throw new UsageException("--kl-capacity trains beta |KL - C| on the batch-mean KL, a term the IWAE objective (--iwae) does not have (its KL is inside the log-weights): give one.");
             options = new TrainingOptions
             {
                 Epochs = epochs,
@@ -119,6 +130,7 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
             };
         }
 
+        int importanceSamples = ImportanceSamples(config);
         using var vae = config.Create(backend, options.BatchSize);
         if (checkpoint is not null) checkpoint.LoadInto(vae, withOptimizerState: true);
         else vae.InitializeParameters(options.Seed);
@@ -132,14 +144,17 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
         Console.WriteLine(string.Create(inv, $"backend {backend.Name}, batch {options.BatchSize}, Adam lr {options.Adam.LearningRate}, seed {options.Seed}, {options.Epochs} epochs -> {Path.GetFullPath(outDir)}"));
         if (options.KlSchedule.VariesPerStep) Console.WriteLine($"KL weight schedule: {options.KlSchedule} (times beta {config.Beta})");
         if (options.FreeBits > 0) Console.WriteLine(string.Create(inv, $"free bits: a KL floor of {options.FreeBits} nats per latent dimension"));
+        if (importanceSamples > 1) Console.WriteLine(string.Create(inv, $"objective: the IWAE bound with K = {importanceSamples} importance samples per image (Burda et al. 2016)"));
         if (resume) Console.WriteLine(string.Create(inv, $"resuming after epoch {state.Epoch} (step {state.Step})"));
         if (state.Epoch >= options.Epochs) Console.WriteLine($"the checkpoint already has {state.Epoch} epochs; nothing to train (raise --epochs to continue).");
 
         Directory.CreateDirectory(outDir);
         List<string>? written = null;
+        var progress = new ProgressBar();
+        var iwaeProgress = vae is VaeModel { ImportanceSamples: > 1 } iwaeModel ? new IwaeProgress(progress, iwaeModel, testSet) : null;
         try
         {
-            trainer.Run(new ProgressBar(), record =>
+            trainer.Run(iwaeProgress ?? (ITrainingObserver)progress, record =>
             {
                 Checkpoint.Save(checkpointPath, vae, options, state);
                 written = RunFiles.WritePictures(outDir, vae, test, state.History, options.Seed);
@@ -158,8 +173,51 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
         var final = trainer.LastEvaluation ?? Evaluation.Run(vae, testSet, null);
         Console.WriteLine(string.Create(inv,
             $"test: loss {final.Loss:F2} nats/image (recon {final.Recon:F2}, kl {final.Kl:F2}), latent variance {final.LatentVariance:F3}, active units {final.ActiveUnits}/{vae.LatentGroups.Sum(g => g.Width)}, mean |corr| {final.MeanAbsLatentCorrelation:F3}"));
+        if (iwaeProgress is not null)
+            Console.WriteLine(string.Create(inv, $"test: IWAE bound (K = {importanceSamples}) {iwaeProgress.LastTestBound ?? iwaeProgress.TestBound():F2} nats/image"));
         Console.WriteLine($"checkpoint: {checkpointPath}");
         foreach (var path in written) Console.WriteLine($"wrote {path}");
         return 0;
+    }
+
+    /// <summary>K of a plain VAE trained on the IWAE bound; 1 for the ELBO and for every other model.</summary>
+    static int ImportanceSamples(IModelConfig config) => config is VaeConfig vaeConfig ? vaeConfig.ImportanceSamples : 1;
+
+    /// <summary>
+    /// The progress display plus, for a model trained on the IWAE bound, each epoch's bound in nats per image: the mean
+    /// over the epoch's training batches (read from the model after each step, with the noise it trained on) and on the
+    /// test set (ImportanceSampling with the model's K and its fixed noise stream, the estimate `vae eval --nll K` gives).
+    /// </summary>
+    sealed class IwaeProgress(ITrainingObserver display, VaeModel model, DeviceDataset test) : ITrainingObserver
+    {
+        readonly float[] batchBound = new float[1];
+        double trainSum;
+        long trainImages;
+
+        /// <summary>The test-set bound after the last epoch (null before the first).</summary>
+        public double? LastTestBound { get; private set; }
+
+        public void OnBatch(in BatchProgress progress)
+        {
+            if (progress.Batch == 1) trainSum = 0;
+            model.Backend.Download<float>(model.IwaeBoundTotal, batchBound);
+            trainSum += batchBound[0];
+            trainImages = progress.Images;
+            display.OnBatch(progress);
+        }
+
+        public void OnEpoch(EpochRecord record)
+        {
+            display.OnEpoch(record);
+            LastTestBound = TestBound();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"epoch {record.Epoch,3}  iwae-{model.ImportanceSamples} bound  train {trainSum / Math.Max(trainImages, 1):F2}  test {LastTestBound:F2} nats/image"));
+        }
+
+        public double TestBound()
+        {
+            using var weights = model.CreateImportanceWeights();
+            return ImportanceSampling.Run(weights, test, model.ImportanceSamples).Nll;
+        }
     }
 }

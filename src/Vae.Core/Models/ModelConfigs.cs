@@ -7,7 +7,7 @@ namespace Vae.Models;
 public static class ModelConfigs
 {
     /// <summary>The model kinds this build knows, as written in checkpoints and taken by `vae train --model`.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = ["vae"];
+    public static IReadOnlyList<string> Kinds { get; } = ["vae", "cvae", "hvae", "vqvae"];
 
     /// <summary>Parses a config JSON of any kind ("model" missing means "vae", as in the first checkpoints); throws InvalidDataException naming <paramref name="source"/>.</summary>
     public static IModelConfig FromJson(string json, string source)
@@ -26,6 +26,9 @@ public static class ModelConfigs
         return kind switch
         {
             "vae" => VaeConfig.FromJson(json, source),
+            "cvae" => CvaeConfig.FromJson(json, source),
+            "vqvae" => VqVaeConfig.FromJson(json, source),
+            "hvae" => HvaeConfig.FromJson(json, source),
             _ => throw new InvalidDataException($"{source}: the checkpoint holds a '{kind}' model, which this build does not know (it knows {string.Join(", ", Kinds)})."),
         };
     }

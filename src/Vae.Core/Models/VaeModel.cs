@@ -12,11 +12,26 @@
 // batch-mean KL of latent j: its gradient skips the latents at or below the floor (KlFreeBitsBackward); the reported
 // losses stay the plain ELBO.
 //
+// With K = Config.ImportanceSamples > 1 the training objective is the IWAE bound (Burda et al. 2016) instead: per image
+//   L_K = log (1/K) sum_k w_k,   log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x),   z_k = mu + sigma eps_k,
+// and its gradient sum_k w~_k grad log w_k, w~ the softmax of the image's K log-weights, through the reparameterization.
+// Each image's encoder output is replicated K times (Capacity images -> Capacity * K sample rows, GatherRows with
+// repeated indices), every sample is decoded in one batch, and log w is computed per sample in float from loss
+// primitives: -recon, log N(z; 0, I) = -GaussianNll(0, 0, z) and log q = -GaussianNll(0, logvar, sigma * eps) (sigma * eps
+// directly, not z - mu, as VaeImportanceWeights does; exact while the log-variance clamp is inactive). SoftmaxRows over
+// the (images, K) log-weights gives w~ and the log-sum-exp, so the bound per image is log K - logsumexp. Backward weights
+// each sample row's reconstruction gradient by w~ / B (ScaleRows), adds the prior's w~ z / B at z, and sums the K
+// samples' mu and log-variance gradients per image (ScatterAddRows), with log q's direct -1/2 per log-variance (the w~
+// sum to 1). The KL weight of Backward tempers log p(z) - log q(z|x) inside the log-weights (w_k = p(x|z) (p(z)/q)^beta):
+// 1 is the IWAE bound, and K = 1 of that would be the one-sample ELBO with a sampled KL; K = 1 instead keeps the code
+// path above (analytic KL) bit for bit. The reported losses follow the convention of ITrainableModel: recon and KL are
+// averages over the K samples (the KL as log q - log p of each sample), so recon + KL is the K-sample negative ELBO;
+// the bound itself is IwaeBoundPerSample / IwaeBoundTotal. Free bits have no meaning here (the KL is inside the log).
+//
 // Parameter names follow a PyTorch module with attributes enc (ModuleList of Linear), mu, logvar, dec (ModuleList),
 // out, so state_dict keys are enc.0.weight, enc.0.bias, ..., mu.weight, logvar.weight, dec.0.weight, ..., out.bias,
 // weights (out, in). Internally mu and logvar are one (2L, H) head so they cost one GEMM.
 using Vae.Nn;
-using Vae.Random;
 using Vae.Training;
 
 namespace Vae.Models;
@@ -27,13 +42,19 @@ public sealed record NamedTensor(string Name, int[] Shape, int Offset, int Lengt
 public sealed class VaeModel : ITrainableModel, IImportanceSampled
 {
     readonly IComputeBackend backend;
-    readonly Linear[] encoder, decoder;
+    readonly ReluMlp encoder, decoder;
     readonly Linear heads, output;
     readonly DeviceBuffer activationBuffer;
     readonly DeviceSpan<float> biasGradients;   // all bias gradients: one contiguous region, zeroed once per step
-    readonly DeviceSpan<float>[] encoderOut, decoderOut;
     readonly DeviceSpan<float> headsOut, gradA, gradB, dz, dMu, dLogVar, dHeads, dLogits, klPerDimension;
     readonly List<NamedTensor> namedTensors = [];
+    // Importance-weighted training (K > 1 only; empty views otherwise): sample row i * K + k belongs to image i.
+    readonly DeviceBuffer? imageIndexBuffer;
+    readonly DeviceSpan<int> imageOfSample;               // (Capacity * K) i for sample row i * K + k
+    readonly DeviceSpan<float> sampleInput, sampleMu, sampleLogVar, scaledNoise, zeros;   // (Capacity * K, D or L)
+    readonly DeviceSpan<float> sampleRecon, sampleKl, samplePrior, samplePosterior;      // (Capacity * K) per-sample terms
+    readonly DeviceSpan<float> logWeights, sampleWeights, weightedZ, sampleDMu, sampleDLogVar;
+    readonly DeviceSpan<float> logSumExp, logK, meanOfK, iwaeBound, iwaeTotal;
 
     public VaeModel(IComputeBackend backend, VaeConfig config, int capacity)
     {
@@ -43,92 +64,72 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         this.backend = backend;
         Config = config;
         Capacity = capacity;
-        int d = config.Input, l = config.Latent, n = config.Hidden.Length;
+        int d = config.Input, l = config.Latent;
         int[] encSizes = [d, .. config.Hidden];                    // enc.i maps encSizes[i] -> encSizes[i + 1]
         int[] decSizes = [l, .. config.Hidden.Reverse()];          // dec.i maps decSizes[i] -> decSizes[i + 1]
         int top = encSizes[^1];
 
-        // Weights first, then every bias, so the bias gradients form one region.
+        // Weights first, then every bias, so the bias gradients form one region (zeroed once per Backward).
         var layout = new TensorLayout();
-        for (int i = 0; i < n; i++) layout.Add($"enc.{i}.weight", encSizes[i + 1], encSizes[i]);
-        layout.Add("heads.weight", 2 * l, top);
-        for (int i = 0; i < n; i++) layout.Add($"dec.{i}.weight", decSizes[i + 1], decSizes[i]);
-        layout.Add("out.weight", d, decSizes[^1]);
-        int firstBias = layout.TotalLength;
-        for (int i = 0; i < n; i++) layout.Add($"enc.{i}.bias", encSizes[i + 1]);
-        layout.Add("heads.bias", 2 * l);
-        for (int i = 0; i < n; i++) layout.Add($"dec.{i}.bias", decSizes[i + 1]);
-        layout.Add("out.bias", d);
+        int firstBias = GaussianVae.DeclareParameters(layout, encSizes, decSizes, l, d);
         Parameters = new ParameterStore(backend, layout);
         biasGradients = Parameters.Gradients.Slice(firstBias, layout.TotalLength - firstBias);
 
         Linear Layer(string name, int inF, int outF) => new(inF, outF,
             Parameters.Parameter(name + ".weight"), Parameters.Parameter(name + ".bias"),
             Parameters.Gradient(name + ".weight"), Parameters.Gradient(name + ".bias"));
-        encoder = new Linear[n];
-        decoder = new Linear[n];
-        for (int i = 0; i < n; i++) encoder[i] = Layer($"enc.{i}", encSizes[i], encSizes[i + 1]);
         heads = Layer("heads", top, 2 * l);
-        for (int i = 0; i < n; i++) decoder[i] = Layer($"dec.{i}", decSizes[i], decSizes[i + 1]);
         output = Layer("out", decSizes[^1], d);
 
-        // PyTorch state_dict names, in its order.
-        void Named(string name, TensorEntry e, int start, int length, params int[] shape) => namedTensors.Add(new NamedTensor(name, shape, e.Offset + start, length));
-        for (int i = 0; i < n; i++)
-        {
-            Named($"enc.{i}.weight", layout[$"enc.{i}.weight"], 0, encSizes[i + 1] * encSizes[i], encSizes[i + 1], encSizes[i]);
-            Named($"enc.{i}.bias", layout[$"enc.{i}.bias"], 0, encSizes[i + 1], encSizes[i + 1]);
-        }
-        Named("mu.weight", layout["heads.weight"], 0, l * top, l, top);
-        Named("mu.bias", layout["heads.bias"], 0, l, l);
-        Named("logvar.weight", layout["heads.weight"], l * top, l * top, l, top);
-        Named("logvar.bias", layout["heads.bias"], l, l, l);
-        for (int i = 0; i < n; i++)
-        {
-            Named($"dec.{i}.weight", layout[$"dec.{i}.weight"], 0, decSizes[i + 1] * decSizes[i], decSizes[i + 1], decSizes[i]);
-            Named($"dec.{i}.bias", layout[$"dec.{i}.bias"], 0, decSizes[i + 1], decSizes[i + 1]);
-        }
-        Named("out.weight", layout["out.weight"], 0, d * decSizes[^1], d, decSizes[^1]);
-        Named("out.bias", layout["out.bias"], 0, d, d);
-
-        // Activations and activation gradients for Capacity rows.
-        int b = capacity, widest = Math.Max(top, config.Hidden.Length > 0 ? config.Hidden.Max() : 0);
+        // Activations and activation gradients for Capacity rows (images); the sampled side (eps, z, decoder, logits
+        // and their gradients) for Capacity * K rows (samples), which is Capacity for the ELBO.
+        int k = config.ImportanceSamples;
+        if ((long)capacity * k > int.MaxValue / Math.Max(d, 1))
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, $"Capacity {capacity} times {k} importance samples per image is too many sample rows; use a smaller batch.");
+        int b = capacity, bs = capacity * k, widest = Math.Max(top, config.Hidden.Length > 0 ? config.Hidden.Max() : 0);
         widest = Math.Max(widest, 2 * l);
         var acts = new TensorLayout();
         var eInput = acts.Add("input", b, d);
-        var eEnc = new TensorEntry[n];
-        for (int i = 0; i < n; i++) eEnc[i] = acts.Add($"enc.{i}", b, encSizes[i + 1]);
+        ReluMlp.AddOutputs(acts, "enc", encSizes, b);
         var eHeads = acts.Add("heads", b, 2 * l);
         var eMu = acts.Add("mu", b, l);
         var eLogVar = acts.Add("logvar", b, l);
-        var eEps = acts.Add("eps", b, l);
-        var eZ = acts.Add("z", b, l);
-        var eDec = new TensorEntry[n];
-        for (int i = 0; i < n; i++) eDec[i] = acts.Add($"dec.{i}", b, decSizes[i + 1]);
-        var eLogits = acts.Add("logits", b, d);
-        var ePrediction = acts.Add("prediction", b, d);
+        var eEps = acts.Add("eps", bs, l);
+        var eZ = acts.Add("z", bs, l);
+        ReluMlp.AddOutputs(acts, "dec", decSizes, bs);
+        var eLogits = acts.Add("logits", bs, d);
+        var ePrediction = acts.Add("prediction", bs, d);
         var eRecon = acts.Add("recon.per_sample", b);
         var eKl = acts.Add("kl.per_sample", b);
         var eTotals = acts.Add("totals", 2);
         var eKlPerDimension = acts.Add("kl.per_dimension", l);
-        var eDLogits = acts.Add("d.logits", b, d);
-        var eGradA = acts.Add("d.a", b, widest);
-        var eGradB = acts.Add("d.b", b, widest);
-        var eDz = acts.Add("d.z", b, l);
+        var eDLogits = acts.Add("d.logits", bs, d);
+        var eGradA = acts.Add("d.a", bs, widest);
+        var eGradB = acts.Add("d.b", bs, widest);
+        var eDz = acts.Add("d.z", bs, l);
         var eDMu = acts.Add("d.mu", b, l);
         var eDLogVar = acts.Add("d.logvar", b, l);
         var eDHeads = acts.Add("d.heads", b, 2 * l);
+        // The importance-weighted objective's own buffers, after everything the ELBO uses (K = 1 adds none).
+        var iwae = k > 1 ? new TensorEntry[]
+        {
+            acts.Add("iwae.input", bs, d), acts.Add("iwae.mu", bs, l), acts.Add("iwae.logvar", bs, l),
+            acts.Add("iwae.sigma_eps", bs, l), acts.Add("iwae.zeros", bs, l),
+            acts.Add("iwae.recon", bs), acts.Add("iwae.kl", bs), acts.Add("iwae.prior", bs), acts.Add("iwae.posterior", bs),
+            acts.Add("iwae.log_w", bs), acts.Add("iwae.w", bs), acts.Add("iwae.w_z", bs, l), acts.Add("iwae.d.mu", bs, l), acts.Add("iwae.d.logvar", bs, l),
+            acts.Add("iwae.logsumexp", b), acts.Add("iwae.log_k", b), acts.Add("iwae.mean_of_k", k), acts.Add("iwae.bound", b), acts.Add("iwae.total", 1),
+        } : null;
         activationBuffer = backend.Allocate((long)acts.TotalLength * sizeof(float));
         var flat = activationBuffer.AsSpan<float>();
         DeviceSpan<float> V(TensorEntry e) => TensorLayout.View(flat, e);
         Input = V(eInput);
-        encoderOut = eEnc.Select(V).ToArray();
+        encoder = new ReluMlp("enc", encSizes, Parameters, acts, flat);
+        decoder = new ReluMlp("dec", decSizes, Parameters, acts, flat);
         headsOut = V(eHeads);
         Mu = V(eMu);
         LogVar = V(eLogVar);
         Eps = V(eEps);
         Z = V(eZ);
-        decoderOut = eDec.Select(V).ToArray();
         Logits = V(eLogits);
         Prediction = V(ePrediction);
         ReconPerSample = V(eRecon);
@@ -143,6 +144,25 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         dLogVar = V(eDLogVar);
         dHeads = V(eDHeads);
         LatentGroups = [new LatentGroup("z", l, Mu, LossTotals.Slice(1, 1))];
+
+        // PyTorch state_dict names, in its order; mu and logvar are the two halves of the heads layer.
+        encoder.AddNamedTensors(namedTensors);
+        GaussianVae.AddNamedHeads(namedTensors, layout, "heads", l, top);
+        decoder.AddNamedTensors(namedTensors);
+        ReluMlp.AddNamedLinear(namedTensors, layout, "out");
+        if (iwae is null) return;
+
+        (sampleInput, sampleMu, sampleLogVar, scaledNoise, zeros) = (V(iwae[0]), V(iwae[1]), V(iwae[2]), V(iwae[3]), V(iwae[4]));   // zeros stays 0 (never written)
+        (sampleRecon, sampleKl, samplePrior, samplePosterior) = (V(iwae[5]), V(iwae[6]), V(iwae[7]), V(iwae[8]));
+        (logWeights, sampleWeights, weightedZ, sampleDMu, sampleDLogVar) = (V(iwae[9]), V(iwae[10]), V(iwae[11]), V(iwae[12]), V(iwae[13]));
+        (logSumExp, logK, meanOfK, iwaeBound, iwaeTotal) = (V(iwae[14]), V(iwae[15]), V(iwae[16]), V(iwae[17]), V(iwae[18]));
+        backend.Fill(logK, MathF.Log(k));
+        backend.Fill(meanOfK, 1f / k);
+        imageIndexBuffer = backend.Allocate((long)bs * sizeof(int));
+        imageOfSample = imageIndexBuffer.AsSpan<int>().Slice(0, bs);
+        var index = new int[bs];
+        for (int i = 0; i < bs; i++) index[i] = i / k;
+        backend.Upload<int>(index, imageOfSample);
     }
 
     public VaeConfig Config { get; }
@@ -158,10 +178,10 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     public DeviceSpan<float> Input { get; }        // (Capacity, D) pixels in [0, 1]
     public DeviceSpan<float> Mu { get; }           // (Capacity, L)
     public DeviceSpan<float> LogVar { get; }       // (Capacity, L)
-    public DeviceSpan<float> Eps { get; }          // (Capacity, L) standard normal noise
-    public DeviceSpan<float> Z { get; }            // (Capacity, L)
-    public DeviceSpan<float> Logits { get; }       // (Capacity, D)
-    public DeviceSpan<float> Prediction { get; }   // (Capacity, D) sigmoid(logits)
+    public DeviceSpan<float> Eps { get; }          // (Capacity * K, L) standard normal noise, K samples per image
+    public DeviceSpan<float> Z { get; }            // (Capacity * K, L)
+    public DeviceSpan<float> Logits { get; }       // (Capacity * K, D)
+    public DeviceSpan<float> Prediction { get; }   // (Capacity * K, D) sigmoid(logits)
     public DeviceSpan<float> ReconPerSample { get; } // (Capacity) reconstruction nats per row
     public DeviceSpan<float> KlPerSample { get; }    // (Capacity) KL nats per row
     /// <summary>[sum over rows of recon, sum over rows of KL] after <see cref="Forward"/>.</summary>
@@ -169,10 +189,29 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     /// <summary>(L) the batch-mean KL of each latent dimension, written by a <see cref="Backward(int, float, float)"/> with free bits.</summary>
     public DeviceSpan<float> KlPerDimension => klPerDimension;
 
-    // ITrainableModel: an unconditional model whose step consumes L noise numbers per row, one latent group "z".
+    /// <summary>K, the posterior samples per image of the training objective (1: the ELBO; more: the IWAE bound).</summary>
+    public int ImportanceSamples => Config.ImportanceSamples;
+
+    /// <summary>The most rows one <see cref="Decode"/> handles: Capacity * K (the samples of a full batch).</summary>
+    public int SampleCapacity => Capacity * Config.ImportanceSamples;
+
+    /// <summary>
+    /// (Capacity) each image's IWAE bound in nats, -log (1/K) sum_k w_k, after <see cref="Forward"/> with K &gt; 1 (for a BCE
+    /// model the importance-sampled estimate of -log p(x) that `vae eval --nll K` computes; for MSE, in the squared
+    /// error's units, i.e. without the (D / 2) log(pi) of the Gaussian density).
+    /// </summary>
+    public DeviceSpan<float> IwaeBoundPerSample => ImportanceSamples > 1 ? iwaeBound : throw NotImportanceWeighted();
+
+    /// <summary>(1) the sum over the rows of <see cref="IwaeBoundPerSample"/> after <see cref="Forward"/> with K &gt; 1.</summary>
+    public DeviceSpan<float> IwaeBoundTotal => ImportanceSamples > 1 ? iwaeTotal : throw NotImportanceWeighted();
+
+    InvalidOperationException NotImportanceWeighted() => new(
+        $"This model ({Config}) trains the ELBO with one sample per image: it has no IWAE bound (configure ImportanceSamples > 1, `vae train --iwae K`).");
+
+    // ITrainableModel: an unconditional model whose step consumes K * L noise numbers per row, one latent group "z".
     public int Classes => 0;
     public DeviceSpan<float> Condition => default;
-    public int NoisePerRow => Config.Latent;
+    public int NoisePerRow => Config.ImportanceSamples * Config.Latent;
     public DeviceSpan<float> Noise => Eps;
     public IReadOnlyList<LatentGroup> LatentGroups { get; private set; } = [];
     public void AfterOptimizerStep(int rows) { }
@@ -182,39 +221,13 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     /// PyTorch's nn.Linear default initialization: weights and biases uniform in +-1/sqrt(fan_in), drawn from a Philox
     /// stream of <paramref name="seed"/> so the same seed gives the same model on every backend and machine.
     /// </summary>
-    public void InitializeParameters(ulong seed)
-    {
-        var host = new float[Parameters.Layout.TotalLength];
-        uint tensorIndex = 0;
-        foreach (var layer in AllLayers())
-        {
-            float bound = 1f / MathF.Sqrt(layer.In);
-            FillUniform(host.AsSpan((int)layer.Weight.Offset - (int)Parameters.Parameters.Offset, layer.Weight.Length), bound, seed, tensorIndex++);
-            FillUniform(host.AsSpan((int)layer.Bias.Offset - (int)Parameters.Parameters.Offset, layer.Bias.Length), bound, seed, tensorIndex++);
-        }
-        backend.Upload<float>(host, Parameters.Parameters);
-        backend.Fill(Parameters.Gradients, 0f);
-        backend.Fill(Parameters.AdamM, 0f);
-        backend.Fill(Parameters.AdamV, 0f);
-    }
-
-    static void FillUniform(Span<float> values, float bound, ulong seed, uint stream)
-    {
-        for (int i = 0; i < values.Length; i += 4)
-        {
-            uint c0 = (uint)(i >> 2), c1 = stream, c2 = 0x5eed, c3 = 0;
-            Philox.Philox4x32x10(ref c0, ref c1, ref c2, ref c3, (uint)seed, (uint)(seed >> 32));
-            ReadOnlySpan<uint> words = [c0, c1, c2, c3];
-            for (int j = 0; j < 4 && i + j < values.Length; j++)
-                values[i + j] = ((words[j] >> 8) * (1f / (1 << 24)) * 2f - 1f) * bound;   // uniform in [-bound, bound)
-        }
-    }
+    public void InitializeParameters(ulong seed) => LinearInit.PyTorchDefault(Parameters, AllLayers(), seed);
 
     IEnumerable<Linear> AllLayers()
     {
-        foreach (var l in encoder) yield return l;
+        foreach (var l in encoder.Layers) yield return l;
         yield return heads;
-        foreach (var l in decoder) yield return l;
+        foreach (var l in decoder.Layers) yield return l;
         yield return output;
     }
 
@@ -225,14 +238,7 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     {
         CheckRows(rows);
         int l = Config.Latent;
-        var x = Input;
-        for (int i = 0; i < encoder.Length; i++)
-        {
-            encoder[i].Forward(backend, x, encoderOut[i], rows);
-            backend.ActivationForward(Activation.Relu, Rows(encoderOut[i], rows, encoder[i].Out), Rows(encoderOut[i], rows, encoder[i].Out));
-            x = encoderOut[i];
-        }
-        heads.Forward(backend, x, headsOut, rows);
+        heads.Forward(backend, encoder.Forward(backend, Input, rows), headsOut, rows);
         backend.Split(headsOut, Mu, LogVar, rows, l, l);
     }
 
@@ -244,19 +250,12 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         backend.ReparameterizeForward(Mu.Slice(0, n), LogVar.Slice(0, n), Eps.Slice(0, n), Z.Slice(0, n), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
     }
 
-    /// <summary>Z (rows, L) -> Logits (rows, D), and Prediction = sigmoid(Logits) when <paramref name="probabilities"/>.</summary>
+    /// <summary>Z (rows, L) -> Logits (rows, D), and Prediction = sigmoid(Logits) when <paramref name="probabilities"/>; rows up to <see cref="SampleCapacity"/>.</summary>
     public void Decode(int rows, bool probabilities = true)
     {
-        CheckRows(rows);
-        var x = Z;
-        for (int i = 0; i < decoder.Length; i++)
-        {
-            decoder[i].Forward(backend, x, decoderOut[i], rows);
-            var h = Rows(decoderOut[i], rows, decoder[i].Out);
-            backend.ActivationForward(Activation.Relu, h, h);
-            x = decoderOut[i];
-        }
-        output.Forward(backend, x, Logits, rows);
+        if (rows < 1 || rows > SampleCapacity)
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"Rows must be in [1, {SampleCapacity}] (the model's sample capacity).");
+        output.Forward(backend, decoder.Forward(backend, Z, rows), Logits, rows);
         if (probabilities)
         {
             int n = rows * Config.Input;
@@ -266,19 +265,22 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
 
     /// <summary>
     /// The training forward pass on Input and Eps: encode, sample z, decode, and the losses. Writes ReconPerSample,
-    /// KlPerSample and LossTotals = [sum recon, sum KL] over the rows (divide by rows for nats per image).
+    /// KlPerSample and LossTotals = [sum recon, sum KL] over the rows (divide by rows for nats per image). With K &gt; 1
+    /// importance samples, Eps holds K samples per image and recon and KL are means over them; the bound goes to
+    /// <see cref="IwaeBoundPerSample"/> and <see cref="IwaeBoundTotal"/>.
     /// </summary>
     public void Forward(int rows)
     {
+        if (ImportanceSamples > 1)
+        {
+            ForwardImportanceWeighted(rows);
+            return;
+        }
         Encode(rows);
         Reparameterize(rows);
         Decode(rows, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
-        int d = Config.Input, l = Config.Latent;
-        if (Config.Reconstruction == ReconstructionLoss.Bce)
-            backend.BceWithLogitsForward(Logits, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, d);
-        else
-            backend.MseForward(Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, d);
-        backend.KlStandardNormalForward(Mu, LogVar, KlPerSample, LossTotals.Slice(1, 1), rows, l);
+        GaussianVae.ReconstructionForward(backend, Config.Reconstruction, Logits, Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, Config.Input);
+        backend.KlStandardNormalForward(Mu, LogVar, KlPerSample, LossTotals.Slice(1, 1), rows, Config.Latent);
     }
 
     // ------------------------------------------------------------------ backward
@@ -301,60 +303,134 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     /// </summary>
     public void Backward(int rows, float klWeight, float freeBits)
     {
-        if (!float.IsFinite(klWeight)) throw new ArgumentOutOfRangeException(nameof(klWeight), klWeight, "The KL weight must be finite.");
-        if (!(freeBits >= 0 && float.IsFinite(freeBits)))
-            throw new ArgumentOutOfRangeException(nameof(freeBits), freeBits, "Free bits must be finite and >= 0 nats per latent dimension (0 = off).");
+        GaussianVae.CheckKlArguments(klWeight, freeBits);
         CheckRows(rows);
-        int d = Config.Input, l = Config.Latent;
+        if (ImportanceSamples > 1)
+        {
+            if (freeBits > 0f)
+                throw new ArgumentOutOfRangeException(nameof(freeBits), freeBits,
+                    "Free bits floor each latent dimension's batch-mean KL, a term the IWAE objective does not have (its KL is inside the log-weights): train it with free bits 0.");
+            BackwardImportanceWeighted(rows, klWeight);
+            return;
+        }
+        backend.Fill(biasGradients, 0f);
+        ReconstructionBackward(Input, rows, 1f / rows);
+        DecoderBackward(rows);
+        // Reparameterization and KL -> dHeads (rows, 2L) = [dMu | dLogVar].
+        GaussianVae.LatentBackward(backend, Mu, LogVar, Eps, dz, dMu, dLogVar, dHeads, klPerDimension, rows, Config.Latent, klWeight, freeBits);
+        EncoderBackward(rows);
+    }
+
+    /// <summary>The reconstruction term's gradient -> dLogits (rows, D), for targets (rows, D), times <paramref name="scale"/>.</summary>
+    void ReconstructionBackward(DeviceSpan<float> targets, int rows, float scale) =>
+        GaussianVae.ReconstructionBackward(backend, Config.Reconstruction, Logits, Prediction, targets, dLogits, rows, Config.Input, scale);
+
+    /// <summary>The decoder, top down from dLogits (rows, D): out, then dec.(n-1) .. dec.0; dz receives the input gradient of dec.0 (or of out).</summary>
+    void DecoderBackward(int rows)
+    {
+        output.Backward(backend, decoder.Top(Z), dLogits, decoder.Layers.Count > 0 ? gradA : dz, rows);
+        decoder.Backward(backend, Z, gradA, gradB, dz, rows);
+    }
+
+    /// <summary>The heads and the encoder, top down from dHeads (rows, 2L); the input needs no gradient.</summary>
+    void EncoderBackward(int rows)
+    {
+        heads.Backward(backend, encoder.Top(Input), dHeads, encoder.Layers.Count > 0 ? gradA : default, rows);
+        encoder.Backward(backend, Input, gradA, gradB, default, rows);
+    }
+
+    // ------------------------------------------------------------------ importance-weighted objective (K > 1)
+
+    /// <summary>
+    /// Forward with K samples per image: Eps row i * K + k is sample k of image i. Writes the per-sample terms and
+    /// normalized weights, the per-image means of recon and KL (ReconPerSample, KlPerSample, LossTotals) and the bound.
+    /// </summary>
+    void ForwardImportanceWeighted(int rows)
+    {
+        Encode(rows);
+        int k = ImportanceSamples, d = Config.Input, l = Config.Latent, samples = rows * k, sl = samples * l;
+        // Each image's posterior and pixels, once per sample; z = mu + sigma eps and sigma eps itself (for log q).
+        var index = imageOfSample.Slice(0, samples);
+        backend.GatherRows(Mu, index, sampleMu, rows, samples, l);
+        backend.GatherRows(LogVar, index, sampleLogVar, rows, samples, l);
+        backend.GatherRows(Input, index, sampleInput, rows, samples, d);
+        var lv = sampleLogVar.Slice(0, sl);
+        var eps = Eps.Slice(0, sl);
+        var zero = zeros.Slice(0, sl);
+        backend.ReparameterizeForward(sampleMu.Slice(0, sl), lv, eps, Z.Slice(0, sl), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
+        backend.ReparameterizeForward(zero, lv, eps, scaledNoise.Slice(0, sl), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
+
+        // Per sample: recon = -log p(x|z) (up to MSE's constant), prior = -log N(z; 0, I), posterior = -log q(z|x), KL = log q - log p.
+        bool bce = Config.Reconstruction == ReconstructionLoss.Bce;
+        Decode(samples, probabilities: !bce);
+        if (bce) backend.BceWithLogitsForward(Logits, sampleInput, sampleRecon, default, samples, d);
+        else backend.MseForward(Prediction, sampleInput, sampleRecon, default, samples, d);
+        backend.GaussianNllForward(zero, zero, Z, samplePrior, default, samples, l);
+        backend.GaussianNllForward(zero, lv, scaledNoise, samplePosterior, default, samples, l);
+        var kl = sampleKl.Slice(0, samples);
+        backend.Copy(samplePrior.Slice(0, samples), kl);
+        backend.Axpy(-1f, samplePosterior.Slice(0, samples), kl);
+
+        // log w = -(recon + KL); per image, logsumexp over its K samples and the bound log K - logsumexp.
+        LogWeights(samples, 1f);
+        backend.SoftmaxRows(logWeights, sampleWeights, logSumExp, rows, k);
+        var bound = iwaeBound.Slice(0, rows);
+        backend.Copy(logK.Slice(0, rows), bound);
+        backend.Axpy(-1f, logSumExp.Slice(0, rows), bound);
+        backend.Sum(bound, iwaeTotal);
+
+        // The reported losses: means over each image's K samples (a (rows, K) matrix times the column 1/K), and their sums.
+        backend.Gemm(false, false, rows, 1, k, 1f, sampleRecon, meanOfK, 0f, ReconPerSample);
+        backend.Gemm(false, false, rows, 1, k, 1f, sampleKl, meanOfK, 0f, KlPerSample);
+        backend.Sum(ReconPerSample.Slice(0, rows), LossTotals.Slice(0, 1));
+        backend.Sum(KlPerSample.Slice(0, rows), LossTotals.Slice(1, 1));
+    }
+
+    /// <summary>logWeights (samples) = -(recon + klWeight * KL) of each sample, from the terms Forward wrote.</summary>
+    void LogWeights(int samples, float klWeight)
+    {
+        var lw = logWeights.Slice(0, samples);
+        backend.Copy(sampleRecon.Slice(0, samples), lw);
+        backend.Axpy(klWeight, sampleKl.Slice(0, samples), lw);
+        backend.Scale(lw, -1f);
+    }
+
+    /// <summary>
+    /// The gradient of -(1 / rows) sum over images of log sum_k exp(log w_k), log w_k = -(recon_k + klWeight KL_k):
+    /// sum_k w~_k grad(recon_k + klWeight KL_k) / rows, w~ the softmax of each image's log-weights.
+    /// </summary>
+    void BackwardImportanceWeighted(int rows, float klWeight)
+    {
+        int k = ImportanceSamples, l = Config.Latent, samples = rows * k, sl = samples * l, nl = rows * l;
         float scale = 1f / rows;
         backend.Fill(biasGradients, 0f);
+        LogWeights(samples, klWeight);
+        backend.SoftmaxRows(logWeights, sampleWeights, default, rows, k);
 
-        // Reconstruction term -> dLogits (rows, D).
-        if (Config.Reconstruction == ReconstructionLoss.Bce)
-            backend.BceWithLogitsBackward(Logits, Input, dLogits, rows, d, scale);
-        else
+        // Reconstruction: every sample row's gradient times its weight, through the decoder in one batch -> dz.
+        ReconstructionBackward(sampleInput, samples, scale);
+        backend.ScaleRows(dLogits, sampleWeights, dLogits, samples, Config.Input);
+        DecoderBackward(samples);
+
+        // The prior: klWeight * (-log N(z; 0, I)) = klWeight |z|^2 / 2 + const adds klWeight w~ z / rows at z.
+        var dzs = dz.Slice(0, sl);
+        if (klWeight != 0f)
         {
-            backend.MseBackward(Prediction, Input, dLogits, rows, d, scale);
-            var dl = dLogits.Slice(0, rows * d);
-            backend.ActivationBackward(Activation.Sigmoid, default, Prediction.Slice(0, rows * d), dl, dl);
+            backend.ScaleRows(Z, sampleWeights, weightedZ, samples, l);
+            backend.Axpy(klWeight * scale, weightedZ.Slice(0, sl), dzs);
         }
 
-        // Decoder, top down: out, then dec.(n-1) .. dec.0; dz receives the input gradient of dec.0 (or of out).
-        int n = decoder.Length;
-        var dy = dLogits;
-        var into = gradA;
-        var other = gradB;
-        output.Backward(backend, n > 0 ? decoderOut[n - 1] : Z, dy, n > 0 ? into : dz, rows);
-        for (int i = n - 1; i >= 0; i--)
-        {
-            var g = Rows(into, rows, decoder[i].Out);
-            var h = Rows(decoderOut[i], rows, decoder[i].Out);
-            backend.ActivationBackward(Activation.Relu, h, default, g, g);   // h holds ReLU's output: same sign test as its input
-            decoder[i].Backward(backend, i > 0 ? decoderOut[i - 1] : Z, into, i > 0 ? other : dz, rows);
-            (into, other) = (other, into);
-        }
-
-        // Reparameterization and KL -> dMu, dLogVar (rows, L) -> dHeads (rows, 2L).
-        int nl = rows * l;
-        backend.ReparameterizeBackward(LogVar.Slice(0, nl), Eps.Slice(0, nl), dz.Slice(0, nl), dMu.Slice(0, nl), dLogVar.Slice(0, nl),
+        // z = mu + sigma eps -> each sample's dMu, dLogVar, summed over the image's K samples on top of the posterior's
+        // direct term: -klWeight * (-log q) = -klWeight (lv + eps^2) / 2 + const per dimension, so -klWeight / 2 * sum_k w~ / rows.
+        backend.ReparameterizeBackward(sampleLogVar.Slice(0, sl), Eps.Slice(0, sl), dzs, sampleDMu.Slice(0, sl), sampleDLogVar.Slice(0, sl),
             Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
-        if (klWeight != 0f && freeBits > 0f)
-            backend.KlFreeBitsBackward(Mu, LogVar, dMu, dLogVar, klPerDimension, rows, l, klWeight * scale, freeBits);
-        else if (klWeight != 0f)
-            backend.KlStandardNormalBackward(Mu, LogVar, dMu, dLogVar, rows, l, klWeight * scale);
+        backend.Fill(dMu.Slice(0, nl), 0f);
+        backend.Fill(dLogVar.Slice(0, nl), -0.5f * klWeight * scale);
+        var index = imageOfSample.Slice(0, samples);
+        backend.ScatterAddRows(sampleDMu, index, dMu, rows, samples, l);
+        backend.ScatterAddRows(sampleDLogVar, index, dLogVar, rows, samples, l);
         backend.Concat(dMu, dLogVar, dHeads, rows, l, l);
-
-        // Encoder, top down; the input needs no gradient.
-        int m = encoder.Length;
-        heads.Backward(backend, m > 0 ? encoderOut[m - 1] : Input, dHeads, m > 0 ? into : default, rows);
-        for (int i = m - 1; i >= 0; i--)
-        {
-            var g = Rows(into, rows, encoder[i].Out);
-            var h = Rows(encoderOut[i], rows, encoder[i].Out);
-            backend.ActivationBackward(Activation.Relu, h, default, g, g);
-            encoder[i].Backward(backend, i > 0 ? encoderOut[i - 1] : Input, into, i > 0 ? other : default, rows);
-            (into, other) = (other, into);
-        }
+        EncoderBackward(rows);
     }
 
     // ------------------------------------------------------------------ host-side conveniences (allocate; not for hot loops)
@@ -455,11 +531,10 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         if (given > 0) throw new ArgumentException("This VAE is unconditional: it takes no class labels (train --model cvae for a conditional model).");
     }
 
-    static DeviceSpan<float> Rows(DeviceSpan<float> v, int rows, int cols) => v.Slice(0, rows * cols);
-
     public void Dispose()
     {
         Parameters.Dispose();
         activationBuffer.Dispose();
+        imageIndexBuffer?.Dispose();
     }
 }

@@ -325,6 +325,14 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
         Store(distanceValues, distances);
     }
 
+    public void EmaCodebook(DeviceSpan<float> clusterSize, DeviceSpan<float> embedSum, DeviceSpan<float> codebook, int codes, int cols, float epsilon)
+    {
+        BackendChecks.EmaCodebook(this, clusterSize, embedSum, codebook, codes, cols, epsilon);
+        var codebookValues = new double[codes * cols];
+        ReferenceMath.EmaCodebook(Load(clusterSize, codes), Load(embedSum, codes * cols), codebookValues, codes, cols, epsilon);
+        Store(codebookValues, codebook);
+    }
+
     // ---------------------------------------------------------------- optimizer
 
     public void AdamStep(DeviceSpan<float> parameters, DeviceSpan<float> gradients, DeviceSpan<float> m, DeviceSpan<float> v, AdamSettings settings, int step)
@@ -358,6 +366,26 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
     {
         BackendChecks.AllFinite(this, x, result);
         Span(result)[0] = ReferenceMath.AllFinite(Load(x, x.Length)) ? 1 : 0;
+    }
+
+    // ---------------------------------------------------------------- per-row operations
+
+    public void SoftmaxRows(DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> logSumExp, int rows, int cols)
+    {
+        BackendChecks.SoftmaxRows(this, x, y, logSumExp, rows, cols);
+        var yValues = new double[rows * cols];
+        var logSumExpValues = logSumExp.IsNull ? [] : new double[rows];
+        ReferenceMath.SoftmaxRows(Load(x, rows * cols), yValues, logSumExpValues, rows, cols);
+        Store(yValues, y);
+        if (!logSumExp.IsNull) Store(logSumExpValues, logSumExp);
+    }
+
+    public void ScaleRows(DeviceSpan<float> x, DeviceSpan<float> rowScale, DeviceSpan<float> y, int rows, int cols)
+    {
+        BackendChecks.ScaleRows(this, x, rowScale, y, rows, cols);
+        var yValues = new double[rows * cols];
+        ReferenceMath.ScaleRows(Load(x, rows * cols), Load(rowScale, rows), yValues, rows, cols);
+        Store(yValues, y);
     }
 
     // ---------------------------------------------------------------- recurrent

@@ -472,6 +472,21 @@ public static class ReferenceMath
         return sum;
     }
 
+    /// <summary>
+    /// The EMA vector quantizer's codebook: n = sum of clusterSize (in index order); codebook row k = embedSum row k / N_k,
+    /// N_k = (clusterSize[k] + epsilon) / (n + codes * epsilon) * n (Laplace smoothing; van den Oord et al. 2017, appendix).
+    /// </summary>
+    public static void EmaCodebook(ReadOnlySpan<double> clusterSize, ReadOnlySpan<double> embedSum, Span<double> codebook, int codes, int cols, double epsilon)
+    {
+        double n = 0;
+        for (int k = 0; k < codes; k++) n += clusterSize[k];
+        for (int k = 0; k < codes; k++)
+        {
+            double smoothed = (clusterSize[k] + epsilon) / (n + codes * epsilon) * n;
+            for (int c = 0; c < cols; c++) codebook[k * cols + c] = embedSum[k * cols + c] / smoothed;
+        }
+    }
+
     // ---------------------------------------------------------------- optimizer
 
     /// <summary>
@@ -519,6 +534,36 @@ public static class ReferenceMath
         for (int i = 0; i < x.Length; i++)
             if (!double.IsFinite(x[i])) return false;
         return true;
+    }
+
+    // ---------------------------------------------------------------- per-row operations
+
+    /// <summary>
+    /// y[r] = softmax(x[r]) for x, y (rows, cols): exp(x - m) / s with m the row maximum and s the sum of exp(x - m);
+    /// logSumExp[r] = m + log(s) when logSumExp is not empty. NaN propagates through the maximum (Math.Max), so a row
+    /// holding NaN or +inf, or only -inf, is NaN throughout; with cols = 0, logSumExp is -inf. y may be x.
+    /// </summary>
+    public static void SoftmaxRows(ReadOnlySpan<double> x, Span<double> y, Span<double> logSumExp, int rows, int cols)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            var row = x.Slice(r * cols, cols);
+            double max = double.NegativeInfinity;
+            for (int c = 0; c < cols; c++) max = Math.Max(max, row[c]);
+            double sum = 0;
+            for (int c = 0; c < cols; c++) sum += Math.Exp(row[c] - max);
+            if (!logSumExp.IsEmpty) logSumExp[r] = cols == 0 ? double.NegativeInfinity : max + Math.Log(sum);
+            var output = y.Slice(r * cols, cols);
+            for (int c = 0; c < cols; c++) output[c] = Math.Exp(row[c] - max) / sum;
+        }
+    }
+
+    /// <summary>y[r, c] = rowScale[r] * x[r, c] for x, y (rows, cols). y may be x.</summary>
+    public static void ScaleRows(ReadOnlySpan<double> x, ReadOnlySpan<double> rowScale, Span<double> y, int rows, int cols)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                y[r * cols + c] = rowScale[r] * x[r * cols + c];
     }
 
     // ---------------------------------------------------------------- recurrent

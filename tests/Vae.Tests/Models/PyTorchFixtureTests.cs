@@ -65,7 +65,7 @@ public sealed class PyTorchFixtureTests
             AssertClose("grad." + t.Name, file.Get("grad." + t.Name, path).ToDoubles(), gradients.AsSpan(t.Offset, t.Length).ToArray().Select(v => (double)v).ToArray());
     }
 
-    static double[] Download(IComputeBackend backend, DeviceSpan<float> view, int count)
+    internal static double[] Download(IComputeBackend backend, DeviceSpan<float> view, int count)
     {
         var values = new float[count];
         backend.Download<float>(view.Slice(0, count), values);
@@ -73,7 +73,7 @@ public sealed class PyTorchFixtureTests
     }
 
     /// <summary>Every element within Tolerance of the tensor's largest |expected| (and of itself); the first mismatches are listed.</summary>
-    static void AssertClose(string name, double[] expected, double[] actual)
+    internal static void AssertClose(string name, double[] expected, double[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
         double scale = expected.Max(Math.Abs);

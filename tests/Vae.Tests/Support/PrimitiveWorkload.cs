@@ -33,6 +33,7 @@ public sealed class PrimitiveWorkload : IDisposable
         AddLosses(size);
         AddSampling(size);
         AddOptimizer(size);
+        AddRows(size);
         AddRecurrent(size);
     }
 
@@ -224,6 +225,11 @@ public sealed class PrimitiveWorkload : IDisposable
         buffers.Add(codeBuffer);
         var codes = codeBuffer.AsSpan<int>().Slice(0, s.Batch);
         calls.Add(new PrimitiveCall("NearestCode", () => backend.NearestCode(latents, codebook, codes, codeDistances, s.Batch, s.Codes, s.Latent), [codeDistances], [codes]));
+        // The EMA quantizer's codebook from its statistics: cluster sizes in [0.5, 20], sums (codes, latent).
+        var clusterSizes = Uniform(s.Codes, 0.5f, 20f);
+        var embedSums = Uniform(s.Codes * s.Latent);
+        var emaCodebook = Zeros(s.Codes * s.Latent);
+        Add("EmaCodebook", () => backend.EmaCodebook(clusterSizes, embedSums, emaCodebook, s.Codes, s.Latent, 1e-5f), emaCodebook);
     }
 
     void AddOptimizer(WorkloadSize s)
@@ -252,6 +258,23 @@ public sealed class PrimitiveWorkload : IDisposable
         var notFiniteFlag = Ints([-1]);
         calls.Add(new PrimitiveCall("AllFinite(finite)", () => backend.AllFinite(finite, finiteFlag), [], [finiteFlag]));
         calls.Add(new PrimitiveCall("AllFinite(NaN at the end)", () => backend.AllFinite(notFinite, notFiniteFlag), [], [notFiniteFlag]));
+    }
+
+    void AddRows(WorkloadSize s)
+    {
+        // Softmax over wide rows with their log-sum-exp, and over narrow ones (importance weights: a few samples per image).
+        var logits = Uniform(s.Batch * s.Hidden, -10, 10);
+        var softmax = Zeros(s.Batch * s.Hidden);
+        var logSumExp = Zeros(s.Batch);
+        Add("SoftmaxRows", () => backend.SoftmaxRows(logits, softmax, logSumExp, s.Batch, s.Hidden), softmax, logSumExp);
+        var logWeights = Uniform(s.Batch * s.Classes, -300, -200);
+        var weights = Zeros(s.Batch * s.Classes);
+        Add("SoftmaxRows(no logSumExp)", () => backend.SoftmaxRows(logWeights, weights, default, s.Batch, s.Classes), weights);
+        // Each row of a (batch, input) gradient times its own weight.
+        var gradient = Uniform(s.Batch * s.Input);
+        var rowScale = Uniform(s.Batch, 0, 1);
+        var scaled = Zeros(s.Batch * s.Input);
+        Add("ScaleRows", () => backend.ScaleRows(gradient, rowScale, scaled, s.Batch, s.Input), scaled);
     }
 
     void AddRecurrent(WorkloadSize s)
