@@ -537,6 +537,135 @@ public static class BackendChecks
         Disjoint(y, n, rowScale, rows, nameof(y), nameof(rowScale));
     }
 
+    // ---------------------------------------------------------------- recurrent
+
+    /// <summary>
+    /// gates, activated (rows, 4 hidden); cPrev, hPrev, c, h (rows, hidden); lengths null or (rows); y null or (rows, yStride)
+    /// with yStride &gt;= hidden; step &gt;= 0. activated identical to or disjoint from gates; every other output disjoint
+    /// from the inputs and from the other outputs (y over its whole strided extent).
+    /// </summary>
+    public static void LstmCellForward(IComputeBackend backend, DeviceSpan<float> gates, DeviceSpan<float> cPrev, DeviceSpan<float> hPrev, DeviceSpan<int> lengths,
+        DeviceSpan<float> activated, DeviceSpan<float> c, DeviceSpan<float> h, DeviceSpan<float> y, int rows, int hidden, int yStride, int step)
+    {
+        int gateCols = LstmShape(rows, hidden, step);
+        int n = rows * hidden, g = rows * gateCols;
+        Matrix(backend, gates, rows, gateCols, nameof(gates));
+        Matrix(backend, cPrev, rows, hidden, nameof(cPrev));
+        Matrix(backend, hPrev, rows, hidden, nameof(hPrev));
+        int lengthCount = OptionalLengths(backend, lengths, rows);
+        Matrix(backend, activated, rows, gateCols, nameof(activated));
+        Matrix(backend, c, rows, hidden, nameof(c));
+        Matrix(backend, h, rows, hidden, nameof(h));
+        int yExtent = OptionalStridedRows(backend, y, rows, hidden, yStride, nameof(y), nameof(yStride));
+
+        IdenticalOrDisjoint(activated, gates, g, nameof(activated), nameof(gates));
+        Disjoint(activated, g, cPrev, n, nameof(activated), nameof(cPrev));
+        Disjoint(activated, g, hPrev, n, nameof(activated), nameof(hPrev));
+        Disjoint(activated, g, lengths, lengthCount, nameof(activated), nameof(lengths));
+        LstmStateOutput(c, n, gates, g, cPrev, hPrev, lengths, lengthCount, activated, nameof(c));
+        LstmStateOutput(h, n, gates, g, cPrev, hPrev, lengths, lengthCount, activated, nameof(h));
+        Disjoint(c, n, h, n, nameof(c), nameof(h));
+        Disjoint(y, yExtent, gates, g, nameof(y), nameof(gates));
+        Disjoint(y, yExtent, cPrev, n, nameof(y), nameof(cPrev));
+        Disjoint(y, yExtent, hPrev, n, nameof(y), nameof(hPrev));
+        Disjoint(y, yExtent, lengths, lengthCount, nameof(y), nameof(lengths));
+        Disjoint(y, yExtent, activated, g, nameof(y), nameof(activated));
+        Disjoint(y, yExtent, c, n, nameof(y), nameof(c));
+        Disjoint(y, yExtent, h, n, nameof(y), nameof(h));
+    }
+
+    /// <summary>
+    /// activated, dGates (rows, 4 hidden); cPrev, c, dhNext, dcNext, dhPrev, dcPrev (rows, hidden); lengths null or (rows);
+    /// dy null or (rows, dyStride) with dyStride &gt;= hidden; step &gt;= 0. dGates identical to or disjoint from activated,
+    /// dhPrev from dhNext, dcPrev from dcNext; otherwise every output is disjoint from the inputs and the other outputs.
+    /// </summary>
+    public static void LstmCellBackward(IComputeBackend backend, DeviceSpan<float> activated, DeviceSpan<float> cPrev, DeviceSpan<float> c, DeviceSpan<int> lengths,
+        DeviceSpan<float> dy, DeviceSpan<float> dhNext, DeviceSpan<float> dcNext, DeviceSpan<float> dGates, DeviceSpan<float> dhPrev, DeviceSpan<float> dcPrev,
+        int rows, int hidden, int dyStride, int step)
+    {
+        int gateCols = LstmShape(rows, hidden, step);
+        int n = rows * hidden, g = rows * gateCols;
+        Matrix(backend, activated, rows, gateCols, nameof(activated));
+        Matrix(backend, cPrev, rows, hidden, nameof(cPrev));
+        Matrix(backend, c, rows, hidden, nameof(c));
+        int lengthCount = OptionalLengths(backend, lengths, rows);
+        int dyExtent = OptionalStridedRows(backend, dy, rows, hidden, dyStride, nameof(dy), nameof(dyStride));
+        Matrix(backend, dhNext, rows, hidden, nameof(dhNext));
+        Matrix(backend, dcNext, rows, hidden, nameof(dcNext));
+        Matrix(backend, dGates, rows, gateCols, nameof(dGates));
+        Matrix(backend, dhPrev, rows, hidden, nameof(dhPrev));
+        Matrix(backend, dcPrev, rows, hidden, nameof(dcPrev));
+
+        IdenticalOrDisjoint(dGates, activated, g, nameof(dGates), nameof(activated));
+        IdenticalOrDisjoint(dhPrev, dhNext, n, nameof(dhPrev), nameof(dhNext));
+        IdenticalOrDisjoint(dcPrev, dcNext, n, nameof(dcPrev), nameof(dcNext));
+        Disjoint(dGates, g, dhPrev, n, nameof(dGates), nameof(dhPrev));
+        Disjoint(dGates, g, dcPrev, n, nameof(dGates), nameof(dcPrev));
+        Disjoint(dhPrev, n, dcPrev, n, nameof(dhPrev), nameof(dcPrev));
+        LstmGradientOutput(dGates, g, cPrev, c, n, lengths, lengthCount, dy, dyExtent, nameof(dGates));
+        LstmGradientOutput(dhPrev, n, cPrev, c, n, lengths, lengthCount, dy, dyExtent, nameof(dhPrev));
+        LstmGradientOutput(dcPrev, n, cPrev, c, n, lengths, lengthCount, dy, dyExtent, nameof(dcPrev));
+        Disjoint(dGates, g, dhNext, n, nameof(dGates), nameof(dhNext));
+        Disjoint(dGates, g, dcNext, n, nameof(dGates), nameof(dcNext));
+        Disjoint(dhPrev, n, activated, g, nameof(dhPrev), nameof(activated));
+        Disjoint(dhPrev, n, dcNext, n, nameof(dhPrev), nameof(dcNext));
+        Disjoint(dcPrev, n, activated, g, nameof(dcPrev), nameof(activated));
+        Disjoint(dcPrev, n, dhNext, n, nameof(dcPrev), nameof(dhNext));
+    }
+
+    /// <summary>An LSTM forward state output (c or h, n elements) is disjoint from every input and from activated.</summary>
+    static void LstmStateOutput(DeviceSpan<float> output, int n, DeviceSpan<float> gates, int g, DeviceSpan<float> cPrev, DeviceSpan<float> hPrev,
+        DeviceSpan<int> lengths, int lengthCount, DeviceSpan<float> activated, string name)
+    {
+        Disjoint(output, n, gates, g, name, nameof(gates));
+        Disjoint(output, n, cPrev, n, name, nameof(cPrev));
+        Disjoint(output, n, hPrev, n, name, nameof(hPrev));
+        Disjoint(output, n, lengths, lengthCount, name, nameof(lengths));
+        Disjoint(output, n, activated, g, name, nameof(activated));
+    }
+
+    /// <summary>An LSTM backward output is disjoint from the inputs no output may alias (cPrev, c, lengths, dy).</summary>
+    static void LstmGradientOutput(DeviceSpan<float> output, int count, DeviceSpan<float> cPrev, DeviceSpan<float> c, int n,
+        DeviceSpan<int> lengths, int lengthCount, DeviceSpan<float> dy, int dyExtent, string name)
+    {
+        Disjoint(output, count, cPrev, n, name, nameof(cPrev));
+        Disjoint(output, count, c, n, name, nameof(c));
+        Disjoint(output, count, lengths, lengthCount, name, nameof(lengths));
+        Disjoint(output, count, dy, dyExtent, name, nameof(dy));
+    }
+
+    /// <summary>4 hidden, after checking that rows, hidden and step are non-negative and 4 hidden fits an int.</summary>
+    static int LstmShape(int rows, int hidden, int step)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(hidden, nameof(hidden)); NonNegative(step, nameof(step));
+        if (hidden > int.MaxValue / 4)
+            throw new ArgumentOutOfRangeException(nameof(hidden), hidden, $"hidden = {hidden}: the gates' 4 * hidden columns exceed {int.MaxValue}.");
+        return 4 * hidden;
+    }
+
+    /// <summary>Elements of the optional lengths (rows) an LSTM cell reads: 0 for the null view, else rows (owned, long enough).</summary>
+    static int OptionalLengths(IComputeBackend backend, DeviceSpan<int> lengths, int rows)
+    {
+        if (lengths.IsNull) return 0;
+        Vector(backend, lengths, rows, nameof(lengths));
+        return rows;
+    }
+
+    /// <summary>
+    /// The extent (rows - 1) stride + cols of an optional strided view of rows of cols elements: 0 for the null view, else it
+    /// is owned and holds the extent; stride &gt;= cols.
+    /// </summary>
+    static int OptionalStridedRows(IComputeBackend backend, DeviceSpan<float> view, int rows, int cols, int stride, string name, string strideName)
+    {
+        if (view.IsNull) return 0;
+        Owned(backend, view, name);
+        if (stride < cols) throw new ArgumentOutOfRangeException(strideName, stride, $"{strideName} = {stride} must be >= hidden = {cols}.");
+        long extent = rows == 0 ? 0 : (long)(rows - 1) * stride + cols;
+        if (view.Length < extent)
+            throw new ArgumentException($"{name} has length {view.Length} but {rows} rows of {cols} elements {stride} apart need {extent} elements.", name);
+        return (int)extent;
+    }
+
     // ---------------------------------------------------------------- checks of buffer contents (host backends)
 
     /// <summary>Every index is in [0, tableRows) (GatherRows, ScatterAddRows); reads host memory, so host backends only.</summary>

@@ -15,7 +15,7 @@
 //   perSample and total of a loss forward, the scalar result of Sum, GlobalNorm and AllFinite, and ClipByNorm's norm
 //   are disjoint from everything else. Inputs may overlap each other.
 // - The null view (default) is accepted only where the doc says so: a loss's total, the input that
-//   ActivationBackward does not read, and SoftmaxRows' logSumExp.
+//   ActivationBackward does not read, SoftmaxRows' logSumExp, and the LSTM cell's lengths, y and dy.
 // - The gradient rule: parameter gradients ACCUMULATE (+=): Gemm with beta=1, BiasGradient, ScatterAddRows.
 //   Activation gradients are ASSIGNED (=), except the KL backward methods, which accumulate into dMu/dLogVar
 //   because those already hold the reconstruction path's gradient from ReparameterizeBackward.
@@ -271,4 +271,38 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>y[r, c] = rowScale[r] * x[r, c] for x, y (rows, cols) and rowScale (rows). In place: y may be x; rowScale is disjoint from y.</summary>
     void ScaleRows(DeviceSpan<float> x, DeviceSpan<float> rowScale, DeviceSpan<float> y, int rows, int cols);
+
+    // ---------------------------------------------------------------- recurrent
+
+    /// <summary>
+    /// One time step of an LSTM cell for a batch, gates in PyTorch's order i, f, g, o. gates (rows, 4 hidden) holds the
+    /// pre-activations x W_ih^T + b_ih + hPrev W_hh^T + b_hh (from Gemm and BiasAdd); cPrev, hPrev (rows, hidden) are the
+    /// state before the step. The mask: row r takes the step when lengths is the null view or step &lt; lengths[r]
+    /// (lengths (rows) are sequence lengths; step is the time index); otherwise the row is padding.
+    /// A row that takes the step: activated row = [sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)] (what the backward needs),
+    /// c = f cPrev + i g, h = o tanh(c), and the step's output y row = h.
+    /// A padding row: activated row = 0, c = cPrev, h = hPrev (the state passes through unchanged), y row = 0.
+    /// y (rows, yStride) receives the output in the first hidden columns of each row (yStride &gt;= hidden, so y may be the
+    /// columns of one direction inside a wider output); the other columns are not touched. y may be the null view (no output).
+    /// In place: activated may be gates. Otherwise outputs are pairwise disjoint and disjoint from the inputs (y over its
+    /// whole extent, (rows - 1) yStride + hidden elements).
+    /// </summary>
+    void LstmCellForward(DeviceSpan<float> gates, DeviceSpan<float> cPrev, DeviceSpan<float> hPrev, DeviceSpan<int> lengths,
+        DeviceSpan<float> activated, DeviceSpan<float> c, DeviceSpan<float> h, DeviceSpan<float> y, int rows, int hidden, int yStride, int step);
+
+    /// <summary>
+    /// Backward of <see cref="LstmCellForward"/> for one step. activated (rows, 4 hidden) and c (rows, hidden) are the
+    /// forward's outputs, cPrev (rows, hidden) its input, lengths and step the same mask. dy (rows, dyStride) is the gradient
+    /// of the step's output y (first hidden columns of each row; the null view means zero); dhNext, dcNext (rows, hidden)
+    /// are the gradients reaching h and c from the later steps (or from the final state).
+    /// A row that took the step: dh = dhNext + dy row, tc = tanh(c), dc = dcNext + dh o (1 - tc^2);
+    /// dGates row = [dc g i (1 - i), dc cPrev f (1 - f), dc i (1 - g^2), dh tc o (1 - o)]; dcPrev = dc f; dhPrev = 0.
+    /// A padding row: dGates row = 0, dcPrev = dcNext, dhPrev = dhNext (its dy is ignored: y was the constant 0).
+    /// The caller completes dhPrev with the recurrent path: Gemm(false, false, rows, hidden, 4 hidden, 1, dGates, W_hh, 1, dhPrev).
+    /// All outputs are assigned. In place: dGates may be activated, dhPrev may be dhNext, dcPrev may be dcNext; otherwise
+    /// outputs are pairwise disjoint and disjoint from the inputs.
+    /// </summary>
+    void LstmCellBackward(DeviceSpan<float> activated, DeviceSpan<float> cPrev, DeviceSpan<float> c, DeviceSpan<int> lengths,
+        DeviceSpan<float> dy, DeviceSpan<float> dhNext, DeviceSpan<float> dcNext, DeviceSpan<float> dGates, DeviceSpan<float> dhPrev, DeviceSpan<float> dcPrev,
+        int rows, int hidden, int dyStride, int step);
 }

@@ -358,6 +358,23 @@ public abstract class ArgumentValidationTests
         Case("GlobalNorm: result inside x", (b, v) => { var s = v.F(5); b.GlobalNorm(s, s.Slice(4, 1)); }, "result", "result overlaps x"),
         Case("ClipByNorm: norm inside x", (b, v) => { var s = v.F(5); b.ClipByNorm(s, s.Slice(0, 1), 1f); }, "x", "x overlaps norm"),
         Case("AllFinite: result overlaps x's bytes", (b, v) => { var s = v.F(5); b.AllFinite(s, ValidationViews.IntsOver(s, 4, 1)); }, "result", "result overlaps x"),
+
+        // LSTM cell (rows 3, hidden 2: gates 24, states 6)
+        Case("LstmCellForward: negative hidden", (b, v) => b.LstmCellForward(v.F(24), v.F(6), v.F(6), default, v.F(24), v.F(6), v.F(6), default, 3, -2, 2, 0), "hidden", "-2"),
+        Case("LstmCellForward: negative step", (b, v) => b.LstmCellForward(v.F(24), v.F(6), v.F(6), default, v.F(24), v.F(6), v.F(6), default, 3, 2, 2, -1), "step", "-1"),
+        Case("LstmCellForward: gates too small", (b, v) => b.LstmCellForward(v.F(23), v.F(6), v.F(6), default, v.F(24), v.F(6), v.F(6), default, 3, 2, 2, 0), "gates", "length 23", "(3, 8)"),
+        Case("LstmCellForward: lengths too short", (b, v) => b.LstmCellForward(v.F(24), v.F(6), v.F(6), v.I(1, 2), v.F(24), v.F(6), v.F(6), default, 3, 2, 2, 0), "lengths", "length 2"),
+        Case("LstmCellForward: yStride below hidden", (b, v) => b.LstmCellForward(v.F(24), v.F(6), v.F(6), default, v.F(24), v.F(6), v.F(6), v.F(12), 3, 2, 1, 0), "yStride", "yStride = 1"),
+        Case("LstmCellForward: y too small for its stride", (b, v) => b.LstmCellForward(v.F(24), v.F(6), v.F(6), default, v.F(24), v.F(6), v.F(6), v.F(9), 3, 2, 4, 0), "y", "length 9", "10"),
+        Case("LstmCellForward: activated partially overlaps gates", (b, v) => { var s = v.F(30); b.LstmCellForward(s.Slice(0, 24), v.F(6), v.F(6), default, s.Slice(6, 24), v.F(6), v.F(6), default, 3, 2, 2, 0); }, "activated", "activated partially overlaps gates"),
+        Case("LstmCellForward: h is c", (b, v) => { var s = v.F(6); b.LstmCellForward(v.F(24), v.F(6), v.F(6), default, v.F(24), s, s, default, 3, 2, 2, 0); }, "c", "c overlaps h"),
+        Case("LstmCellForward: y overlaps hPrev", (b, v) => { var s = v.F(12); b.LstmCellForward(v.F(24), v.F(6), s.Slice(0, 6), default, v.F(24), v.F(6), v.F(6), s.Slice(4, 8), 3, 2, 3, 0); }, "y", "y overlaps hPrev"),
+        Case("LstmCellBackward: dGates partially overlaps activated", (b, v) => { var s = v.F(26); b.LstmCellBackward(s.Slice(0, 24), v.F(6), v.F(6), default, default, v.F(6), v.F(6), s.Slice(2, 24), v.F(6), v.F(6), 3, 2, 2, 0); }, "dGates", "dGates partially overlaps activated"),
+        Case("LstmCellBackward: dhPrev partially overlaps dhNext", (b, v) => { var s = v.F(8); b.LstmCellBackward(v.F(24), v.F(6), v.F(6), default, default, s.Slice(0, 6), v.F(6), v.F(24), s.Slice(2, 6), v.F(6), 3, 2, 2, 0); }, "dhPrev", "dhPrev partially overlaps dhNext"),
+        Case("LstmCellBackward: dcPrev is dhNext", (b, v) => { var s = v.F(6); b.LstmCellBackward(v.F(24), v.F(6), v.F(6), default, default, s, v.F(6), v.F(24), v.F(6), s, 3, 2, 2, 0); }, "dcPrev", "dcPrev overlaps dhNext"),
+        Case("LstmCellBackward: dcPrev overlaps dy", (b, v) => { var s = v.F(10); b.LstmCellBackward(v.F(24), v.F(6), v.F(6), default, s, v.F(6), v.F(6), v.F(24), v.F(6), s.Slice(4, 6), 3, 2, 4, 0); }, "dcPrev", "dcPrev overlaps dy"),
+        Case("LstmCellBackward: dy too small for its stride", (b, v) => b.LstmCellBackward(v.F(24), v.F(6), v.F(6), default, v.F(7), v.F(6), v.F(6), v.F(24), v.F(6), v.F(6), 3, 2, 3, 0), "dy", "length 7", "8"),
+        Case("LstmCellBackward: c too small", (b, v) => b.LstmCellBackward(v.F(24), v.F(6), v.F(5), default, default, v.F(6), v.F(6), v.F(24), v.F(6), v.F(6), 3, 2, 2, 0), "c", "length 5", "(3, 2)"),
     ];
 
     public static TheoryData<string> CaseNames

@@ -7,7 +7,7 @@ namespace Vae.Diagnostics;
 public sealed class ProfilingBackend(IComputeBackend inner) : IComputeBackend
 {
     /// <summary>Names of the timed primitives, indexed like <see cref="Calls"/> and <see cref="Ticks"/>.</summary>
-    public static readonly string[] Names = ["Gemm", "BiasAdd", "BiasGradient", "Copy", "Fill", "Scale", "Axpy", "Concat", "Split", "Sum", "ActivationForward", "ActivationBackward", "BceWithLogitsForward", "BceWithLogitsBackward", "MseForward", "MseBackward", "GaussianNllForward", "GaussianNllBackward", "CrossEntropyForward", "CrossEntropyBackward", "KlStandardNormalForward", "KlStandardNormalBackward", "KlGaussianForward", "KlGaussianBackward", "ReparameterizeForward", "ReparameterizeBackward", "RandomNormal", "GatherRows", "ScatterAddRows", "NearestCode", "AdamStep", "GlobalNorm", "ClipByNorm", "AllFinite", "KlFreeBitsBackward", "SoftmaxRows", "ScaleRows", "EmaCodebook"];
+    public static readonly string[] Names = ["Gemm", "BiasAdd", "BiasGradient", "Copy", "Fill", "Scale", "Axpy", "Concat", "Split", "Sum", "ActivationForward", "ActivationBackward", "BceWithLogitsForward", "BceWithLogitsBackward", "MseForward", "MseBackward", "GaussianNllForward", "GaussianNllBackward", "CrossEntropyForward", "CrossEntropyBackward", "KlStandardNormalForward", "KlStandardNormalBackward", "KlGaussianForward", "KlGaussianBackward", "ReparameterizeForward", "ReparameterizeBackward", "RandomNormal", "GatherRows", "ScatterAddRows", "NearestCode", "AdamStep", "GlobalNorm", "ClipByNorm", "AllFinite", "KlFreeBitsBackward", "SoftmaxRows", "ScaleRows", "EmaCodebook", "LstmCellForward", "LstmCellBackward"];
 
     public long[] Calls { get; } = new long[Names.Length];
     public long[] Ticks { get; } = new long[Names.Length];
@@ -303,7 +303,8 @@ public sealed class ProfilingBackend(IComputeBackend inner) : IComputeBackend
 
     // Slots found by name, so that primitives appended by different changes cannot collide on an index.
     static readonly int SoftmaxRowsSlot = Array.IndexOf(Names, "SoftmaxRows"), ScaleRowsSlot = Array.IndexOf(Names, "ScaleRows"),
-        EmaCodebookSlot = Array.IndexOf(Names, "EmaCodebook");
+        EmaCodebookSlot = Array.IndexOf(Names, "EmaCodebook"), LstmCellForwardSlot = Array.IndexOf(Names, "LstmCellForward"),
+        LstmCellBackwardSlot = Array.IndexOf(Names, "LstmCellBackward");
 
     public void SoftmaxRows(DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> logSumExp, int rows, int cols)
     {
@@ -317,5 +318,22 @@ public sealed class ProfilingBackend(IComputeBackend inner) : IComputeBackend
         long t = Start();
         inner.ScaleRows(x, rowScale, y, rows, cols);
         Stop(ScaleRowsSlot, t);
+    }
+
+    public void LstmCellForward(DeviceSpan<float> gates, DeviceSpan<float> cPrev, DeviceSpan<float> hPrev, DeviceSpan<int> lengths,
+        DeviceSpan<float> activated, DeviceSpan<float> c, DeviceSpan<float> h, DeviceSpan<float> y, int rows, int hidden, int yStride, int step)
+    {
+        long t = Start();
+        inner.LstmCellForward(gates, cPrev, hPrev, lengths, activated, c, h, y, rows, hidden, yStride, step);
+        Stop(LstmCellForwardSlot, t);
+    }
+
+    public void LstmCellBackward(DeviceSpan<float> activated, DeviceSpan<float> cPrev, DeviceSpan<float> c, DeviceSpan<int> lengths,
+        DeviceSpan<float> dy, DeviceSpan<float> dhNext, DeviceSpan<float> dcNext, DeviceSpan<float> dGates, DeviceSpan<float> dhPrev, DeviceSpan<float> dcPrev,
+        int rows, int hidden, int dyStride, int step)
+    {
+        long t = Start();
+        inner.LstmCellBackward(activated, cPrev, c, lengths, dy, dhNext, dcNext, dGates, dhPrev, dcPrev, rows, hidden, dyStride, step);
+        Stop(LstmCellBackwardSlot, t);
     }
 }

@@ -388,6 +388,71 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
         Store(yValues, y);
     }
 
+    // ---------------------------------------------------------------- recurrent
+
+    public void LstmCellForward(DeviceSpan<float> gates, DeviceSpan<float> cPrev, DeviceSpan<float> hPrev, DeviceSpan<int> lengths,
+        DeviceSpan<float> activated, DeviceSpan<float> c, DeviceSpan<float> h, DeviceSpan<float> y, int rows, int hidden, int yStride, int step)
+    {
+        BackendChecks.LstmCellForward(this, gates, cPrev, hPrev, lengths, activated, c, h, y, rows, hidden, yStride, step);
+        int n = rows * hidden;
+        var activatedValues = new double[4 * n];
+        var cValues = new double[n];
+        var hValues = new double[n];
+        var yValues = new double[n];
+        ReferenceMath.LstmCellForward(Load(gates, 4 * n), Load(cPrev, n), Load(hPrev, n), TakesStep(lengths, rows, step),
+            activatedValues, cValues, hValues, yValues, rows, hidden);
+        Store(activatedValues, activated);
+        Store(cValues, c);
+        Store(hValues, h);
+        if (!y.IsNull) StoreRows(yValues, y, rows, hidden, yStride);
+    }
+
+    public void LstmCellBackward(DeviceSpan<float> activated, DeviceSpan<float> cPrev, DeviceSpan<float> c, DeviceSpan<int> lengths,
+        DeviceSpan<float> dy, DeviceSpan<float> dhNext, DeviceSpan<float> dcNext, DeviceSpan<float> dGates, DeviceSpan<float> dhPrev, DeviceSpan<float> dcPrev,
+        int rows, int hidden, int dyStride, int step)
+    {
+        BackendChecks.LstmCellBackward(this, activated, cPrev, c, lengths, dy, dhNext, dcNext, dGates, dhPrev, dcPrev, rows, hidden, dyStride, step);
+        int n = rows * hidden;
+        var dyValues = dy.IsNull ? new double[n] : LoadRows(dy, rows, hidden, dyStride);
+        var dGatesValues = new double[4 * n];
+        var dhPrevValues = new double[n];
+        var dcPrevValues = new double[n];
+        ReferenceMath.LstmCellBackward(Load(activated, 4 * n), Load(cPrev, n), Load(c, n), TakesStep(lengths, rows, step),
+            dyValues, Load(dhNext, n), Load(dcNext, n), dGatesValues, dhPrevValues, dcPrevValues, rows, hidden);
+        Store(dGatesValues, dGates);
+        Store(dhPrevValues, dhPrev);
+        Store(dcPrevValues, dcPrev);
+    }
+
+    /// <summary>The LSTM mask: row r takes the step when lengths is the null view or step &lt; lengths[r].</summary>
+    static bool[] TakesStep(DeviceSpan<int> lengths, int rows, int step)
+    {
+        var takes = new bool[rows];
+        var values = lengths.IsNull ? default : Span(lengths, rows);
+        for (int r = 0; r < rows; r++) takes[r] = lengths.IsNull || step < values[r];
+        return takes;
+    }
+
+    /// <summary>rows of cols elements, stride apart in a validated view, as a dense (rows, cols) double array.</summary>
+    static double[] LoadRows(DeviceSpan<float> view, int rows, int cols, int stride)
+    {
+        var values = new double[rows * cols];
+        if (rows == 0) return values;
+        var source = Span(view, (rows - 1) * stride + cols);
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < cols; j++) values[r * cols + j] = source[r * stride + j];
+        return values;
+    }
+
+    /// <summary>Writes dense (rows, cols) values, each rounded to float once, to rows stride apart in a validated view; the gaps are not touched.</summary>
+    static void StoreRows(ReadOnlySpan<double> values, DeviceSpan<float> view, int rows, int cols, int stride)
+    {
+        if (rows == 0) return;
+        var destination = Span(view, (rows - 1) * stride + cols);
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < cols; j++) destination[r * stride + j] = (float)values[r * cols + j];
+    }
+
     // ---------------------------------------------------------------- float <-> double
 
     /// <summary>The first <paramref name="length"/> elements of a validated view, widened to double.</summary>

@@ -565,4 +565,77 @@ public static class ReferenceMath
             for (int c = 0; c < cols; c++)
                 y[r * cols + c] = rowScale[r] * x[r * cols + c];
     }
+
+    // ---------------------------------------------------------------- recurrent
+
+    /// <summary>
+    /// One LSTM step, gates in PyTorch's order i, f, g, o: gates, activated (rows, 4 hidden); cPrev, hPrev, c, h, y (rows, hidden).
+    /// A row with takesStep[r]: activated = [sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)], c = f cPrev + i g, h = o tanh(c), y = h.
+    /// A padding row: activated = 0, c = cPrev, h = hPrev, y = 0.
+    /// </summary>
+    public static void LstmCellForward(ReadOnlySpan<double> gates, ReadOnlySpan<double> cPrev, ReadOnlySpan<double> hPrev, ReadOnlySpan<bool> takesStep,
+        Span<double> activated, Span<double> c, Span<double> h, Span<double> y, int rows, int hidden)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < hidden; j++)
+            {
+                int s = r * hidden + j, gi = r * 4 * hidden + j;
+                int gf = gi + hidden, gg = gi + 2 * hidden, go = gi + 3 * hidden;
+                if (!takesStep[r])
+                {
+                    activated[gi] = activated[gf] = activated[gg] = activated[go] = 0;
+                    c[s] = cPrev[s];
+                    h[s] = hPrev[s];
+                    y[s] = 0;
+                    continue;
+                }
+                double i = Sigmoid(gates[gi]), f = Sigmoid(gates[gf]), g = Math.Tanh(gates[gg]), o = Sigmoid(gates[go]);
+                activated[gi] = i;
+                activated[gf] = f;
+                activated[gg] = g;
+                activated[go] = o;
+                c[s] = f * cPrev[s] + i * g;
+                h[s] = o * Math.Tanh(c[s]);
+                y[s] = h[s];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Backward of <see cref="LstmCellForward"/>: activated, dGates (rows, 4 hidden); cPrev, c, dy, dhNext, dcNext, dhPrev, dcPrev
+    /// (rows, hidden). A row with takesStep[r]: dh = dhNext + dy, tc = tanh(c), dc = dcNext + dh o (1 - tc^2),
+    /// dGates = [dc g i (1 - i), dc cPrev f (1 - f), dc i (1 - g^2), dh tc o (1 - o)], dcPrev = dc f, dhPrev = 0.
+    /// A padding row: dGates = 0, dcPrev = dcNext, dhPrev = dhNext. Assigned.
+    /// </summary>
+    public static void LstmCellBackward(ReadOnlySpan<double> activated, ReadOnlySpan<double> cPrev, ReadOnlySpan<double> c, ReadOnlySpan<bool> takesStep,
+        ReadOnlySpan<double> dy, ReadOnlySpan<double> dhNext, ReadOnlySpan<double> dcNext, Span<double> dGates, Span<double> dhPrev, Span<double> dcPrev,
+        int rows, int hidden)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < hidden; j++)
+            {
+                int s = r * hidden + j, gi = r * 4 * hidden + j;
+                int gf = gi + hidden, gg = gi + 2 * hidden, go = gi + 3 * hidden;
+                if (!takesStep[r])
+                {
+                    dGates[gi] = dGates[gf] = dGates[gg] = dGates[go] = 0;
+                    dcPrev[s] = dcNext[s];
+                    dhPrev[s] = dhNext[s];
+                    continue;
+                }
+                double i = activated[gi], f = activated[gf], g = activated[gg], o = activated[go];
+                double dh = dhNext[s] + dy[s];
+                double tc = Math.Tanh(c[s]);
+                double dc = dcNext[s] + dh * o * (1 - tc * tc);
+                dGates[gi] = dc * g * i * (1 - i);
+                dGates[gf] = dc * cPrev[s] * f * (1 - f);
+                dGates[gg] = dc * i * (1 - g * g);
+                dGates[go] = dh * tc * o * (1 - o);
+                dcPrev[s] = dc * f;
+                dhPrev[s] = 0;
+            }
+        }
+    }
 }

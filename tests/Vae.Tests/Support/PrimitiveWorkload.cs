@@ -34,6 +34,7 @@ public sealed class PrimitiveWorkload : IDisposable
         AddSampling(size);
         AddOptimizer(size);
         AddRows(size);
+        AddRecurrent(size);
     }
 
     public WorkloadSize Size { get; }
@@ -274,5 +275,32 @@ public sealed class PrimitiveWorkload : IDisposable
         var rowScale = Uniform(s.Batch, 0, 1);
         var scaled = Zeros(s.Batch * s.Input);
         Add("ScaleRows", () => backend.ScaleRows(gradient, rowScale, scaled, s.Batch, s.Input), scaled);
+    }
+
+    void AddRecurrent(WorkloadSize s)
+    {
+        // One LSTM step of a batch, hidden units per direction: half the rows padding (lengths 0..3 at step 2), the output
+        // y and its gradient in one direction's columns of a bidirectional (batch, 2 hidden) output.
+        int n = s.Batch * s.Hidden, stride = 2 * s.Hidden, extent = s.Batch == 0 ? 0 : (s.Batch - 1) * stride + s.Hidden;
+        var lengths = Ints(Enumerable.Range(0, s.Batch).Select(r => r % 4).ToArray());
+        var gates = Uniform(4 * n, -4, 4);
+        var cPrev = Uniform(n, -2, 2);
+        var hPrev = Uniform(n);
+        var activated = Zeros(4 * n);
+        var c = Zeros(n);
+        var h = Zeros(n);
+        var y = Zeros(extent);
+        Add("LstmCellForward", () => backend.LstmCellForward(gates, cPrev, hPrev, lengths, activated, c, h, y, s.Batch, s.Hidden, stride, 2), activated, c, h, y);
+
+        var activatedInput = Uniform(4 * n, 0, 1);
+        var cInput = Uniform(n, -2, 2);
+        var dy = Uniform(extent);
+        var dhNext = Uniform(n);
+        var dcNext = Uniform(n);
+        var dGates = Zeros(4 * n);
+        var dhPrev = Zeros(n);
+        var dcPrev = Zeros(n);
+        Add("LstmCellBackward", () => backend.LstmCellBackward(activatedInput, cPrev, cInput, lengths, dy, dhNext, dcNext, dGates, dhPrev, dcPrev,
+            s.Batch, s.Hidden, stride, 2), dGates, dhPrev, dcPrev);
     }
 }
