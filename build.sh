@@ -44,8 +44,9 @@ case "$verb" in
     ;;
   test)
     need_dotnet
-    # Real data and numpy (for the cross-language checkpoint test); tests that need them say so when they are missing.
-    apt_install dataset-fashion-mnist python3-numpy || echo "build.sh: continuing without them" >&2
+    # Real data (Fashion-MNIST; the fortunes corpus of the text VAE) and numpy (for the cross-language checkpoint
+    # test); tests that need them say so when they are missing.
+    apt_install dataset-fashion-mnist fortunes python3-numpy || echo "build.sh: continuing without them" >&2
     # ptxas (NVIDIA's PTX assembler) checks that every hand-written .ptx assembles for sm_80 and sm_90; fetched once
     # into ~/.cache/vae/ptxas. Without it those checks pass with a message, except on CI, where they fail.
     if [ -z "${VAE_PTXAS:-}" ]; then

@@ -149,6 +149,9 @@ public sealed class FortuneCorpusTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(corpus.Examples.Count, split.Train.Count + split.Validation.Count + split.Test.Count);
         Assert.Equal(maxWords + Vocabulary.SpecialCount, split.Vocabulary.Count);
         Assert.InRange(split.Test.UnknownRate, 0.001, 0.2);
+        var uncapped = FortuneCorpus.Load(Tokenizer.Words, int.MaxValue);
+        int[] allLengths = uncapped.Examples.Select(Tokenizer.Words.Count).ToArray();
+        Assert.Equal(corpus.TooLong, allLengths.Count(n => n > maxTokens));
         var fullVocabulary = Vocabulary.Build(split.Train.Texts.Select(t => (IReadOnlyList<string>)Tokenizer.Words.Tokenize(t)), Tokenizer.Words, int.MaxValue);
         // With min count 1, training tokens are unknown only when the cap leaves some out.
         Assert.Equal(fullVocabulary.Count - Vocabulary.SpecialCount > maxWords, split.Train.UnknownCount > 0);
@@ -160,6 +163,7 @@ public sealed class FortuneCorpusTests(ITestOutputHelper output) : IDisposable
             $"tokens train {split.Train.TokenCount} validation {split.Validation.TokenCount} test {split.Test.TokenCount}; " +
             $"unknown rate train {split.Train.UnknownRate:P2} validation {split.Validation.UnknownRate:P2} test {split.Test.UnknownRate:P2}; " +
             $"mean length {split.Train.MeanTextLength:F2} tokens (train), longest {Math.Max(split.Train.LongestText, Math.Max(split.Validation.LongestText, split.Test.LongestText))}; " +
+            $"before the cap: mean {allLengths.Average():F2}, median {allLengths.Order().ElementAt(allLengths.Length / 2)}, max {allLengths.Max()} tokens; " +
             $"load {loadSeconds:F2} s, load + split + vocabulary + encode {totalSeconds:F2} s";
         output.WriteLine(statistics);
         Console.WriteLine(statistics);
