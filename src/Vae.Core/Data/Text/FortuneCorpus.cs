@@ -137,7 +137,7 @@ public sealed class FortuneCorpus
     /// Splits fortune-file text into normalized, non-empty fortunes; <paramref name="nameForMessages"/> names the
     /// source in errors. A byte-order mark at the start is ignored, and lines may end in "\n" or "\r\n".
     /// </summary>
-    /// <exception cref="InvalidDataException">The text is empty or has no "%" separator line.</exception>
+    /// <exception cref="InvalidDataException">The text is empty, has no "%" separator line, or holds no fortune.</exception>
     public static List<string> Parse(string text, string nameForMessages)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -170,6 +170,8 @@ public sealed class FortuneCorpus
         AddEntry(entry, fortunes);
         if (separators == 0)
             throw new InvalidDataException($"{nameForMessages}: not a fortune file: expected fortunes separated by lines holding only '%', found no such line in {text.Length} characters. Name a fortune file, or {InstallHint}.");
+        if (fortunes.Count == 0)
+            throw new InvalidDataException($"{nameForMessages}: empty fortune file: expected fortunes between its {separators} '%' line(s), found only whitespace and control characters. Reinstall it ({InstallHint}) or leave it out.");
         return fortunes;
     }
 

@@ -85,6 +85,7 @@ public sealed class FortuneCorpusTests(ITestOutputHelper output) : IDisposable
     [Theory]
     [InlineData("")]
     [InlineData(" \n\n\t")]
+    [InlineData("%\n\n%\n\u0007\n%\n")]
     public void Empty_file_is_rejected(string text)
     {
         Write("empty", text);
