@@ -268,11 +268,7 @@ internal sealed unsafe class PackedGemm : IDisposable
             else waiting = true;
         }
         if (!waiting) return;
-        for (int panel = first; panel < last; panel++)
-        {
-            var spinner = new SpinWait();
-            while (Volatile.Read(ref job->PanelStates[panel]) != Packed) spinner.SpinOnce(sleep1Threshold: -1);
-        }
+        for (int panel = first; panel < last; panel++) SpinThenSleep.UntilEqual(ref job->PanelStates[panel], Packed);
     }
 
     /// <summary>Packs A panel <paramref name="panel"/> of the macro block, or B panel panel - RowPanels.</summary>
