@@ -241,7 +241,7 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
     IEnumerable<Linear> AllLayers() => new[] { q1, q2, prior, decoder }.SelectMany(n => n.Layers);
 
     /// <summary>PyTorch's nn.Linear default initialization from a Philox stream of <paramref name="seed"/> (the same on every backend); zeroes gradients and Adam's moments.</summary>
-    public void InitializeParameters(ulong seed) => MlpStack.InitializeUniform(backend, Parameters, AllLayers(), seed);
+    public void InitializeParameters(ulong seed) => LinearInit.PyTorchDefault(Parameters, AllLayers(), seed);
 
     // ------------------------------------------------------------------ forward pieces
 

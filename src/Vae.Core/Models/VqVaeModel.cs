@@ -207,21 +207,16 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
     {
         var layout = Parameters.Layout;
         var host = new float[layout.TotalLength];
-        uint stream = 0;
-        encoder.InitializeUniform(host, layout, seed, ref stream);
-        decoder.InitializeUniform(host, layout, seed, ref stream);
+        uint stream = LinearInit.FillLayers(host, Parameters, encoder.Layers.Concat(decoder.Layers), seed);
         var eCodebook = layout["codebook.weight"];
-        Mlp.FillUniform(host.AsSpan(eCodebook.Offset, eCodebook.Length), 1f / MathF.Sqrt(d), seed, stream);
+        LinearInit.FillUniform(host.AsSpan(eCodebook.Offset, eCodebook.Length), 1f / MathF.Sqrt(d), seed, stream);
         if (Config.Ema)
         {
             host.AsSpan(layout["codebook.cluster_size"].Offset, k).Fill(1f);
             host.AsSpan(eCodebook.Offset, eCodebook.Length).CopyTo(host.AsSpan(layout["codebook.embed_sum"].Offset));
         }
         host.AsSpan(layout["prior.log_probs"].Offset, p * k).Fill((float)-Math.Log(k));
-        backend.Upload<float>(host, Parameters.Parameters);
-        backend.Fill(Parameters.Gradients, 0f);
-        backend.Fill(Parameters.AdamM, 0f);
-        backend.Fill(Parameters.AdamV, 0f);
+        LinearInit.Upload(Parameters, host);
         backend.Fill(epochUsage, 0f);
         LastRestarts = 0;
     }

@@ -6,7 +6,6 @@
 // Shapes (rows <= capacity): input (rows, sizes[0]) -> layer i: (rows, sizes[i + 1]), ReLU in place unless last.
 // State_dict names: <name>.<i>.weight (sizes[i + 1], sizes[i]) and <name>.<i>.bias, as a PyTorch ModuleList of Linear.
 using Vae.Models;
-using Vae.Random;
 
 namespace Vae.Nn;
 
@@ -125,37 +124,6 @@ public sealed class Mlp
             backend.ActivationBackward(Activation.Relu, outputs[i - 1].Slice(0, rows * sizes[i]), default, g, g);
             dy = into;
             (into, other) = (other, into);
-        }
-    }
-
-    /// <summary>
-    /// PyTorch's nn.Linear initialization of every layer, weights and biases uniform in +-1/sqrt(fan_in), into the host
-    /// copy of the parameter buffer (indexed by layout offsets), tensor after tensor from Philox streams
-    /// <paramref name="stream"/>, <paramref name="stream"/> + 1, ... of <paramref name="seed"/> (advanced past them).
-    /// </summary>
-    public void InitializeUniform(Span<float> parameters, TensorLayout layout, ulong seed, ref uint stream)
-    {
-        ArgumentNullException.ThrowIfNull(layout);
-        for (int i = 0; i < Depth; i++)
-        {
-            float bound = 1f / MathF.Sqrt(sizes[i]);
-            var w = layout[$"{name}.{i}.weight"];
-            var b = layout[$"{name}.{i}.bias"];
-            FillUniform(parameters.Slice(w.Offset, w.Length), bound, seed, stream++);
-            FillUniform(parameters.Slice(b.Offset, b.Length), bound, seed, stream++);
-        }
-    }
-
-    /// <summary>values uniform in [-bound, bound) from Philox4x32-10 with counter (i / 4, stream, 0x5eed, 0) and key seed (24-bit mantissas).</summary>
-    public static void FillUniform(Span<float> values, float bound, ulong seed, uint stream)
-    {
-        for (int i = 0; i < values.Length; i += 4)
-        {
-            uint c0 = (uint)(i >> 2), c1 = stream, c2 = 0x5eed, c3 = 0;
-            Philox.Philox4x32x10(ref c0, ref c1, ref c2, ref c3, (uint)seed, (uint)(seed >> 32));
-            ReadOnlySpan<uint> words = [c0, c1, c2, c3];
-            for (int j = 0; j < 4 && i + j < values.Length; j++)
-                values[i + j] = ((words[j] >> 8) * (1f / (1 << 24)) * 2f - 1f) * bound;
         }
     }
 }

@@ -137,43 +137,4 @@ public sealed class MlpStack
             (into, other) = (other, into);
         }
     }
-
-    /// <summary>
-    /// PyTorch's nn.Linear default initialization for <paramref name="layers"/> (weights and biases uniform in
-    /// +-1/sqrt(fan_in)), drawn from a Philox stream of <paramref name="seed"/>, one sub-stream per tensor in the order
-    /// given (weight, bias, weight, ...), so the same seed gives the same model on every backend; gradients and Adam's
-    /// moments are zeroed.
-    /// </summary>
-    public static void InitializeUniform(IComputeBackend backend, ParameterStore store, IEnumerable<Linear> layers, ulong seed)
-    {
-        ArgumentNullException.ThrowIfNull(backend);
-        ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(layers);
-        var host = new float[store.Layout.TotalLength];
-        long origin = store.Parameters.Offset;
-        uint stream = 0;
-        foreach (var layer in layers)
-        {
-            float bound = 1f / MathF.Sqrt(layer.In);
-            FillUniform(host.AsSpan((int)(layer.Weight.Offset - origin), layer.Weight.Length), bound, seed, stream++);
-            FillUniform(host.AsSpan((int)(layer.Bias.Offset - origin), layer.Bias.Length), bound, seed, stream++);
-        }
-        backend.Upload<float>(host, store.Parameters);
-        backend.Fill(store.Gradients, 0f);
-        backend.Fill(store.AdamM, 0f);
-        backend.Fill(store.AdamV, 0f);
-    }
-
-    /// <summary>values[i] uniform in [-bound, bound) from Philox4x32-10 with counter (i / 4, stream, 0x5eed, 0) and key seed.</summary>
-    static void FillUniform(Span<float> values, float bound, ulong seed, uint stream)
-    {
-        for (int i = 0; i < values.Length; i += 4)
-        {
-            uint c0 = (uint)(i >> 2), c1 = stream, c2 = 0x5eed, c3 = 0;
-            Random.Philox.Philox4x32x10(ref c0, ref c1, ref c2, ref c3, (uint)seed, (uint)(seed >> 32));
-            ReadOnlySpan<uint> words = [c0, c1, c2, c3];
-            for (int j = 0; j < 4 && i + j < values.Length; j++)
-                values[i + j] = ((words[j] >> 8) * (1f / (1 << 24)) * 2f - 1f) * bound;
-        }
-    }
 }
