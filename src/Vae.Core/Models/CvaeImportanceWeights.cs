@@ -101,7 +101,7 @@ public sealed class CvaeImportanceWeights : IImportanceWeighted
         var loss = model.Config.Reconstruction;
         model.Decode(samples, probabilities: loss == ReconstructionLoss.Mse);
         int s = MaxSamples;
-        GaussianVae.ReconstructionForward(backend, loss, model.Logits, model.Prediction, images, terms.Slice(0, s), default, samples, d);
+        ReconstructionTerm.Forward(backend, loss, model.Logits, model.Prediction, images, terms.Slice(0, s), default, samples, d);
         backend.GaussianNllForward(zero, zero, z, terms.Slice(s, s), default, samples, l);
         backend.GaussianNllForward(zero, lv, scaled, terms.Slice(2 * s, s), default, samples, l);
 

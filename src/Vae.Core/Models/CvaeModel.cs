@@ -200,7 +200,7 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
         Encode(rows);
         Reparameterize(rows);
         Decode(rows, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
-        GaussianVae.ReconstructionForward(backend, Config.Reconstruction, Logits, Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, Config.Input);
+        ReconstructionTerm.Forward(backend, Config.Reconstruction, Logits, Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, Config.Input);
         backend.KlStandardNormalForward(Mu, LogVar, KlPerSample, LossTotals.Slice(1, 1), rows, Config.Latent);
     }
 
@@ -221,7 +221,7 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
         backend.Fill(biasGradients, 0f);
 
         // Reconstruction term -> dLogits (rows, D).
-        GaussianVae.ReconstructionBackward(backend, Config.Reconstruction, Logits, Prediction, Input, dLogits, rows, Config.Input, 1f / rows);
+        ReconstructionTerm.Backward(backend, Config.Reconstruction, Logits, Prediction, Input, dLogits, rows, Config.Input, 1f / rows);
 
         // Decoder, top down, to the gradient of [z | y]; only its z part flows on.
         output.Backward(backend, decoder.Top(decoderInput), dLogits, decoder.Layers.Count > 0 ? gradA : dDecoderInput, rows);

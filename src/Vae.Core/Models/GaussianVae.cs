@@ -2,8 +2,6 @@
 // way, so each model keeps only its own wiring:
 // - the parameter layout: ReLU encoder layers "enc.i", the (2L, H) heads layer [mu | logvar], ReLU decoder layers
 //   "dec.i", the output layer "out"; every weight first, then every bias, so the bias gradients are one region;
-// - the reconstruction term from the decoder's logits (BCE from logits, or squared error of sigmoid(logits)) and its
-//   gradient with respect to the logits;
 // - the gradient through the reparameterization z = mu + exp(logvar / 2) eps and the KL to N(0, I) (optionally floored
 //   by free bits) into the heads output [mu | logvar];
 // - the PyTorch state_dict names of the heads layer, which PyTorch holds as two layers mu and logvar.
@@ -32,30 +30,6 @@ public static class GaussianVae
         ReluMlp.AddBiases(layout, "dec", decSizes);
         layout.Add("out.bias", output);
         return firstBias;
-    }
-
-    /// <summary>perSample (rows) and total[0] of the reconstruction nats of targets (rows, cols) given the logits (BCE) or the sigmoid prediction (MSE).</summary>
-    public static void ReconstructionForward(IComputeBackend backend, ReconstructionLoss loss, DeviceSpan<float> logits, DeviceSpan<float> prediction,
-        DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
-    {
-        ArgumentNullException.ThrowIfNull(backend);
-        if (loss == ReconstructionLoss.Bce) backend.BceWithLogitsForward(logits, targets, perSample, total, rows, cols);
-        else backend.MseForward(prediction, targets, perSample, total, rows, cols);
-    }
-
-    /// <summary>dLogits (rows, cols) = scale * the gradient of the reconstruction term with respect to the logits.</summary>
-    public static void ReconstructionBackward(IComputeBackend backend, ReconstructionLoss loss, DeviceSpan<float> logits, DeviceSpan<float> prediction,
-        DeviceSpan<float> targets, DeviceSpan<float> dLogits, int rows, int cols, float scale)
-    {
-        ArgumentNullException.ThrowIfNull(backend);
-        if (loss == ReconstructionLoss.Bce)
-        {
-            backend.BceWithLogitsBackward(logits, targets, dLogits, rows, cols, scale);
-            return;
-        }
-        backend.MseBackward(prediction, targets, dLogits, rows, cols, scale);
-        var dl = dLogits.Slice(0, rows * cols);
-        backend.ActivationBackward(Activation.Sigmoid, default, prediction.Slice(0, rows * cols), dl, dl);
     }
 
     /// <summary>The argument checks of Backward(rows, klWeight, freeBits).</summary>

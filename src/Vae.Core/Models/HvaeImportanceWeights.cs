@@ -112,13 +112,12 @@ public sealed class HvaeImportanceWeights : IImportanceWeighted, IDisposable
         backend.ReparameterizeForward(model.Mu2.Slice(0, n2), lv2, eps2.Slice(0, n2), model.Z2.Slice(0, n2), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
         backend.ReparameterizeForward(zeros.Slice(0, n2), lv2, eps2.Slice(0, n2), scaled2.Slice(0, n2), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
         model.Prior(samples);
-        bool bce = model.Config.Reconstruction == ReconstructionLoss.Bce;
-        model.Decode(samples, probabilities: !bce);
+        var loss = model.Config.Reconstruction;
+        model.Decode(samples, probabilities: loss == ReconstructionLoss.Mse);
 
         int c = MaxSamples;
         DeviceSpan<float> Term(int t) => terms.Slice(t * c, c);
-        if (bce) backend.BceWithLogitsForward(model.Logits, images, Term(0), default, samples, d);
-        else backend.MseForward(model.Prediction, images, Term(0), default, samples, d);
+        ReconstructionTerm.Forward(backend, loss, model.Logits, model.Prediction, images, Term(0), default, samples, d);
         backend.GaussianNllForward(model.PriorMu, model.PriorLogVar, model.Z1, Term(1), default, samples, l1);
         backend.GaussianNllForward(zeros, zeros, model.Z2, Term(2), default, samples, l2);
         backend.GaussianNllForward(zeros, lv1, scaled1, Term(3), default, samples, l1);

@@ -302,10 +302,7 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
         Prior(rows);
         Decode(rows, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
 
-        if (Config.Reconstruction == ReconstructionLoss.Bce)
-            backend.BceWithLogitsForward(Logits, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, d);
-        else
-            backend.MseForward(Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, d);
+        ReconstructionTerm.Forward(backend, Config.Reconstruction, Logits, Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, d);
         backend.KlGaussianForward(Mu1, LogVar1, PriorMu, PriorLogVar, kl1PerSample, groupTotals.Slice(0, 1), rows, l1);
         backend.KlStandardNormalForward(Mu2, LogVar2, kl2PerSample, groupTotals.Slice(1, 1), rows, l2);
         backend.Copy(kl1PerSample.Slice(0, rows), KlPerSample.Slice(0, rows));
@@ -334,14 +331,7 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
         backend.Fill(biasGradients, 0f);
 
         // Reconstruction -> dLogits -> decoder -> dz1 (assigned).
-        if (Config.Reconstruction == ReconstructionLoss.Bce)
-            backend.BceWithLogitsBackward(Logits, Input, dLogits, rows, d, scale);
-        else
-        {
-            backend.MseBackward(Prediction, Input, dLogits, rows, d, scale);
-            var dl = dLogits.Slice(0, rows * d);
-            backend.ActivationBackward(Activation.Sigmoid, default, Prediction.Slice(0, rows * d), dl, dl);
-        }
+        ReconstructionTerm.Backward(backend, Config.Reconstruction, Logits, Prediction, Input, dLogits, rows, d, scale);
         decoder.Backward(backend, Z1, dLogits, dz1, gradA, gradB, rows);
 
         // KL1 = KL(q(z1 | x) || p(z1 | z2)): its four gradients into zeroed buffers (masked per dimension with free bits).

@@ -1,6 +1,6 @@
-// The reconstruction term of the MLP models, from the decoder's logits: Bernoulli (binary cross-entropy from the
+// The reconstruction term of the VAE family, from the decoder's logits: Bernoulli (binary cross-entropy from the
 // logits) or squared error of sigmoid(logits), summed over the pixels of each image; and its gradient with respect to
-// the logits.
+// the logits. The one place every model (and every importance-weight evaluator) computes it.
 namespace Vae.Models;
 
 public static class ReconstructionTerm

@@ -102,10 +102,9 @@ public sealed class VaeImportanceWeights : IImportanceWeighted, IDisposable
         backend.ReparameterizeForward(mu.Slice(0, nl), lv, eps, z, Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
         backend.ReparameterizeForward(zero, lv, eps, scaled, Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
 
-        bool bce = model.Config.Reconstruction == ReconstructionLoss.Bce;
-        model.Decode(samples, probabilities: !bce);
-        if (bce) backend.BceWithLogitsForward(model.Logits, images, recon, default, samples, d);
-        else backend.MseForward(model.Prediction, images, recon, default, samples, d);
+        var loss = model.Config.Reconstruction;
+        model.Decode(samples, probabilities: loss == ReconstructionLoss.Mse);
+        ReconstructionTerm.Forward(backend, loss, model.Logits, model.Prediction, images, recon, default, samples, d);
         backend.GaussianNllForward(zero, zero, z, prior, default, samples, l);
         backend.GaussianNllForward(zero, lv, scaled, posterior, default, samples, l);
 

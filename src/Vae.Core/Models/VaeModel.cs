@@ -279,7 +279,7 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         Encode(rows);
         Reparameterize(rows);
         Decode(rows, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
-        GaussianVae.ReconstructionForward(backend, Config.Reconstruction, Logits, Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, Config.Input);
+        ReconstructionTerm.Forward(backend, Config.Reconstruction, Logits, Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, Config.Input);
         backend.KlStandardNormalForward(Mu, LogVar, KlPerSample, LossTotals.Slice(1, 1), rows, Config.Latent);
     }
 
@@ -323,7 +323,7 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
 
     /// <summary>The reconstruction term's gradient -> dLogits (rows, D), for targets (rows, D), times <paramref name="scale"/>.</summary>
     void ReconstructionBackward(DeviceSpan<float> targets, int rows, float scale) =>
-        GaussianVae.ReconstructionBackward(backend, Config.Reconstruction, Logits, Prediction, targets, dLogits, rows, Config.Input, scale);
+        ReconstructionTerm.Backward(backend, Config.Reconstruction, Logits, Prediction, targets, dLogits, rows, Config.Input, scale);
 
     /// <summary>The decoder, top down from dLogits (rows, D): out, then dec.(n-1) .. dec.0; dz receives the input gradient of dec.0 (or of out).</summary>
     void DecoderBackward(int rows)
@@ -361,10 +361,8 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         backend.ReparameterizeForward(zero, lv, eps, scaledNoise.Slice(0, sl), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
 
         // Per sample: recon = -log p(x|z) (up to MSE's constant), prior = -log N(z; 0, I), posterior = -log q(z|x), KL = log q - log p.
-        bool bce = Config.Reconstruction == ReconstructionLoss.Bce;
-        Decode(samples, probabilities: !bce);
-        if (bce) backend.BceWithLogitsForward(Logits, sampleInput, sampleRecon, default, samples, d);
-        else backend.MseForward(Prediction, sampleInput, sampleRecon, default, samples, d);
+        Decode(samples, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
+        ReconstructionTerm.Forward(backend, Config.Reconstruction, Logits, Prediction, sampleInput, sampleRecon, default, samples, d);
         backend.GaussianNllForward(zero, zero, Z, samplePrior, default, samples, l);
         backend.GaussianNllForward(zero, lv, scaledNoise, samplePosterior, default, samples, l);
         var kl = sampleKl.Slice(0, samples);
