@@ -21,11 +21,10 @@ namespace Vae.Models;
 public sealed class CvaeModel : ITrainableModel, IImportanceSampled
 {
     readonly IComputeBackend backend;
-    readonly ReluMlp encoder, decoder;
-    readonly Linear heads, output;
+    readonly Mlp encoder, decoder;   // enc.i then the heads layer [mu | logvar]; dec.i then the output layer "out"
     readonly DeviceBuffer activationBuffer;
     readonly DeviceSpan<float> biasGradients;   // all bias gradients: one contiguous region, zeroed once per step
-    readonly DeviceSpan<float> encoderInput, decoderInput, headsOut, klPerDimension;
+    readonly DeviceSpan<float> encoderInput, decoderInput, klPerDimension;
     readonly DeviceSpan<float> dLogits, gradA, gradB, dDecoderInput, dz, dCondition, dMu, dLogVar, dHeads;
     readonly List<NamedTensor> namedTensors = [];
 
@@ -38,37 +37,29 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
         Config = config;
         Capacity = capacity;
         int d = config.Input, c = config.Classes, l = config.Latent, b = capacity;
-        int[] encSizes = [d + c, .. config.Hidden];                // enc.0 reads [x | y]
-        int[] decSizes = [l + c, .. config.Hidden.Reverse()];      // dec.0 (or out) reads [z | y]
-        int top = encSizes[^1];
+        (encoder, decoder) = GaussianVae.Networks(d + c, config.Hidden, l, l + c, d);   // enc.0 reads [x | y], dec.0 (or out) [z | y]
 
         // Weights first, then every bias, so the bias gradients form one region (zeroed once per Backward).
         var layout = new TensorLayout();
-        int firstBias = GaussianVae.DeclareParameters(layout, encSizes, decSizes, l, d);
+        int firstBias = Mlp.AddParameters(layout, encoder, decoder);
         Parameters = new ParameterStore(backend, layout);
         biasGradients = Parameters.Gradients.Slice(firstBias, layout.TotalLength - firstBias);
-        heads = new Linear(top, 2 * l, Parameters.Parameter("heads.weight"), Parameters.Parameter("heads.bias"),
-            Parameters.Gradient("heads.weight"), Parameters.Gradient("heads.bias"));
-        output = new Linear(decSizes[^1], d, Parameters.Parameter("out.weight"), Parameters.Parameter("out.bias"),
-            Parameters.Gradient("out.weight"), Parameters.Gradient("out.bias"));
 
         // Activations and activation gradients for Capacity rows.
-        int widest = Math.Max(1, config.Hidden.Length > 0 ? config.Hidden.Max() : 0);
+        int widest = Math.Max(1, Math.Max(encoder.WidestHidden, decoder.WidestHidden));
         var acts = new TensorLayout();
         var views = new Dictionary<string, TensorEntry>(StringComparer.Ordinal);
         void Add(string name, params int[] shape) => views[name] = acts.Add(name, shape);
         Add("input", b, d);
         Add("condition", b, c);
         Add("enc.input", b, d + c);
-        ReluMlp.AddOutputs(acts, "enc", encSizes, b);
-        Add("heads", b, 2 * l);
+        encoder.AddOutputs(acts, b);
         Add("mu", b, l);
         Add("logvar", b, l);
         Add("eps", b, l);
         Add("z", b, l);
         Add("dec.input", b, l + c);
-        ReluMlp.AddOutputs(acts, "dec", decSizes, b);
-        Add("logits", b, d);
+        decoder.AddOutputs(acts, b);
         Add("prediction", b, d);
         Add("recon.per_sample", b);
         Add("kl.per_sample", b);
@@ -86,18 +77,17 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
         activationBuffer = backend.Allocate((long)acts.TotalLength * sizeof(float));
         var flat = activationBuffer.AsSpan<float>();
         DeviceSpan<float> V(string name) => TensorLayout.View(flat, views[name]);
-        encoder = new ReluMlp("enc", encSizes, Parameters, acts, flat);
-        decoder = new ReluMlp("dec", decSizes, Parameters, acts, flat);
+        encoder.Bind(Parameters, flat);
+        decoder.Bind(Parameters, flat);
         Input = V("input");
         Condition = V("condition");
         encoderInput = V("enc.input");
-        headsOut = V("heads");
         Mu = V("mu");
         LogVar = V("logvar");
         Eps = V("eps");
         Z = V("z");
         decoderInput = V("dec.input");
-        Logits = V("logits");
+        Logits = decoder.Output;
         Prediction = V("prediction");
         ReconPerSample = V("recon.per_sample");
         KlPerSample = V("kl.per_sample");
@@ -115,10 +105,8 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
         LatentGroups = [new LatentGroup("z", l, Mu, LossTotals.Slice(1, 1))];
 
         // PyTorch state_dict names, in its order.
-        encoder.AddNamedTensors(namedTensors);
-        GaussianVae.AddNamedHeads(namedTensors, layout, "heads", l, top);
-        decoder.AddNamedTensors(namedTensors);
-        ReluMlp.AddNamedLinear(namedTensors, layout, "out");
+        namedTensors.AddRange(encoder.NamedTensors("mu", "logvar"));
+        namedTensors.AddRange(decoder.NamedTensors());
     }
 
     public CvaeConfig Config { get; }
@@ -151,15 +139,7 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
     public IImportanceWeighted CreateImportanceWeights(int maxSamples = 0) => new CvaeImportanceWeights(this, maxSamples);
 
     /// <summary>PyTorch's nn.Linear initialization from a Philox stream of <paramref name="seed"/> (<see cref="LinearInit"/>), the same on every backend.</summary>
-    public void InitializeParameters(ulong seed) => LinearInit.PyTorchDefault(Parameters, AllLayers(), seed);
-
-    IEnumerable<Linear> AllLayers()
-    {
-        foreach (var layer in encoder.Layers) yield return layer;
-        yield return heads;
-        foreach (var layer in decoder.Layers) yield return layer;
-        yield return output;
-    }
+    public void InitializeParameters(ulong seed) => LinearInit.PyTorchDefault(Parameters, encoder.Layers.Concat(decoder.Layers), seed);
 
     // ------------------------------------------------------------------ forward
 
@@ -169,8 +149,7 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
         CheckRows(rows);
         int l = Config.Latent;
         backend.Concat(Input, Condition, encoderInput, rows, Config.Input, Config.Classes);
-        heads.Forward(backend, encoder.Forward(backend, encoderInput, rows), headsOut, rows);
-        backend.Split(headsOut, Mu, LogVar, rows, l, l);
+        backend.Split(encoder.Forward(backend, encoderInput, rows), Mu, LogVar, rows, l, l);
     }
 
     /// <summary>Z = Mu + exp(LogVar / 2) * Eps for the first rows (log-variance clamped, see <see cref="Reparameterization"/>).</summary>
@@ -186,7 +165,7 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
     {
         CheckRows(rows);
         backend.Concat(Z, Condition, decoderInput, rows, Config.Latent, Config.Classes);
-        output.Forward(backend, decoder.Forward(backend, decoderInput, rows), Logits, rows);
+        decoder.Forward(backend, decoderInput, rows);
         if (probabilities)
         {
             int n = rows * Config.Input;
@@ -224,16 +203,14 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
         ReconstructionTerm.Backward(backend, Config.Reconstruction, Logits, Prediction, Input, dLogits, rows, Config.Input, 1f / rows);
 
         // Decoder, top down, to the gradient of [z | y]; only its z part flows on.
-        output.Backward(backend, decoder.Top(decoderInput), dLogits, decoder.Layers.Count > 0 ? gradA : dDecoderInput, rows);
-        decoder.Backward(backend, decoderInput, gradA, gradB, dDecoderInput, rows);
+        decoder.Backward(backend, decoderInput, dLogits, dDecoderInput, gradA, gradB, rows);
         backend.Split(dDecoderInput, dz, dCondition, rows, Config.Latent, Config.Classes);
 
         // Reparameterization and KL -> dHeads (rows, 2L) = [dMu | dLogVar].
         GaussianVae.LatentBackward(backend, Mu, LogVar, Eps, dz, dMu, dLogVar, dHeads, klPerDimension, rows, Config.Latent, klWeight, freeBits);
 
         // Encoder, top down; its input [x | y] needs no gradient.
-        heads.Backward(backend, encoder.Top(encoderInput), dHeads, encoder.Layers.Count > 0 ? gradA : default, rows);
-        encoder.Backward(backend, encoderInput, gradA, gradB, default, rows);
+        encoder.Backward(backend, encoderInput, dHeads, default, gradA, gradB, rows);
     }
 
     // ------------------------------------------------------------------ host-side conveniences (allocate; not for hot loops)

@@ -1,10 +1,10 @@
-// The parts that the Gaussian-latent members of the family (the VAE, the conditional VAE) build and compute the same
-// way, so each model keeps only its own wiring:
-// - the parameter layout: ReLU encoder layers "enc.i", the (2L, H) heads layer [mu | logvar], ReLU decoder layers
-//   "dec.i", the output layer "out"; every weight first, then every bias, so the bias gradients are one region;
+// The parts that the Gaussian-latent members of the family build and compute the same way, so each model keeps only
+// its own wiring:
+// - the networks of the one-layer VAEs (the VAE, the conditional VAE): ReLU encoder layers "enc.i" ending in the
+//   (2L, H) heads layer [mu | logvar], ReLU decoder layers "dec.i" ending in the output layer "out" (Nn/Mlp; PyTorch
+//   holds the heads layer as two layers mu and logvar, which Mlp.NamedTensors names);
 // - the gradient through the reparameterization z = mu + exp(logvar / 2) eps and the KL to N(0, I) (optionally floored
-//   by free bits) into the heads output [mu | logvar];
-// - the PyTorch state_dict names of the heads layer, which PyTorch holds as two layers mu and logvar.
+//   by free bits) into the heads output [mu | logvar].
 using Vae.Nn;
 
 namespace Vae.Models;
@@ -12,24 +12,16 @@ namespace Vae.Models;
 public static class GaussianVae
 {
     /// <summary>
-    /// Declares enc.i (encSizes[i] -> encSizes[i + 1]), heads (encSizes[^1] -> 2 latent), dec.i (decSizes[i] ->
-    /// decSizes[i + 1]) and out (decSizes[^1] -> output): all weights, then all biases. Returns where the biases start.
+    /// The two networks of a one-layer Gaussian VAE: the encoder, hidden layers enc.i of the widths <paramref name="hidden"/>
+    /// from <paramref name="encoderInput"/> values, then the (2 latent) heads layer [mu | logvar]; the decoder, hidden
+    /// layers dec.i of the widths in reverse from <paramref name="decoderInput"/> values, then the layer "out" of
+    /// <paramref name="output"/> logits.
     /// </summary>
-    public static int DeclareParameters(TensorLayout layout, int[] encSizes, int[] decSizes, int latent, int output)
+    public static (Mlp Encoder, Mlp Decoder) Networks(int encoderInput, int[] hidden, int latent, int decoderInput, int output)
     {
-        ArgumentNullException.ThrowIfNull(layout);
-        ArgumentNullException.ThrowIfNull(encSizes);
-        ArgumentNullException.ThrowIfNull(decSizes);
-        ReluMlp.AddWeights(layout, "enc", encSizes);
-        layout.Add("heads.weight", 2 * latent, encSizes[^1]);
-        ReluMlp.AddWeights(layout, "dec", decSizes);
-        layout.Add("out.weight", output, decSizes[^1]);
-        int firstBias = layout.TotalLength;
-        ReluMlp.AddBiases(layout, "enc", encSizes);
-        layout.Add("heads.bias", 2 * latent);
-        ReluMlp.AddBiases(layout, "dec", decSizes);
-        layout.Add("out.bias", output);
-        return firstBias;
+        ArgumentNullException.ThrowIfNull(hidden);
+        return (Mlp.Stack("enc", encoderInput, hidden, "heads", 2 * latent),
+            Mlp.Stack("dec", decoderInput, hidden.Reverse().ToArray(), "out", output));
     }
 
     /// <summary>The argument checks of Backward(rows, klWeight, freeBits).</summary>
@@ -59,18 +51,5 @@ public static class GaussianVae
         else if (klWeight != 0f)
             backend.KlStandardNormalBackward(mu, logVar, dMu, dLogVar, rows, latent, scale);
         backend.Concat(dMu, dLogVar, dHeads, rows, latent, latent);
-    }
-
-    /// <summary>mu.weight (L, top), mu.bias, logvar.weight, logvar.bias: the halves of "{heads}.weight" (2L, top) and "{heads}.bias" (2L).</summary>
-    public static void AddNamedHeads(List<NamedTensor> named, TensorLayout layout, string heads, int latent, int top)
-    {
-        ArgumentNullException.ThrowIfNull(named);
-        ArgumentNullException.ThrowIfNull(layout);
-        var weight = layout[heads + ".weight"];
-        var bias = layout[heads + ".bias"];
-        named.Add(new NamedTensor("mu.weight", [latent, top], weight.Offset, latent * top));
-        named.Add(new NamedTensor("mu.bias", [latent], bias.Offset, latent));
-        named.Add(new NamedTensor("logvar.weight", [latent, top], weight.Offset + latent * top, latent * top));
-        named.Add(new NamedTensor("logvar.bias", [latent], bias.Offset + latent, latent));
     }
 }

@@ -1,7 +1,7 @@
 // The hierarchical VAE with two stochastic layers (the two-layer model of Burda et al.'s IWAE paper, with MLPs):
 //   generative  p(z2) = N(0, I);  p(z1 | z2) = N(muP(z2), diag exp(lvP(z2)));  p(x | z1) = Bernoulli(sigmoid(logits(z1)))
 //   inference   q(z1 | x) = N(mu1(x), diag exp(lv1(x)));  q(z2 | z1) = N(mu2(z1), diag exp(lv2(z1))), fed the sampled z1
-// Four MLPs (Nn/MlpStack, ReLU hidden layers), each ending in a linear layer; the Gaussian ones end in one [mu | logvar] head:
+// Four MLPs (Nn/Mlp, ReLU hidden layers), each ending in a linear layer; the Gaussian ones end in one [mu | logvar] head:
 //   q1    x (B, D)   -> enc1.i (B, H_i) -> heads1 (B, 2 L1) = [mu1 | lv1]
 //   q2    z1 (B, L1) -> enc2.i (B, G_i) -> heads2 (B, 2 L2) = [mu2 | lv2]
 //   prior z2 (B, L2) -> prior.i (B, G_{m-1-i}) -> prior_heads (B, 2 L1) = [muP | lvP]
@@ -40,7 +40,7 @@ namespace Vae.Models;
 public sealed class HvaeModel : ITrainableModel, IImportanceSampled
 {
     readonly IComputeBackend backend;
-    readonly MlpStack q1, q2, prior, decoder;
+    readonly Mlp q1, q2, prior, decoder;
     readonly DeviceBuffer activationBuffer;
     readonly DeviceSpan<float> biasGradients;   // every bias gradient of the four networks: one region, zeroed once per step
     readonly List<NamedTensor> namedTensors = [];
@@ -57,47 +57,38 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
         Config = config;
         Capacity = capacity;
         int d = config.Input, l1 = config.Latent1, l2 = config.Latent2, b = capacity;
-        q1 = MlpStack.Stack("enc1", d, config.Hidden, "heads1", 2 * l1);
-        q2 = MlpStack.Stack("enc2", l1, config.Hidden2, "heads2", 2 * l2);
-        prior = MlpStack.Stack("prior", l2, config.Hidden2.Reverse().ToArray(), "prior_heads", 2 * l1);
-        decoder = MlpStack.Stack("dec", l1, config.Hidden.Reverse().ToArray(), "out", d);
-        MlpStack[] networks = [q1, q2, prior, decoder];
+        q1 = Mlp.Stack("enc1", d, config.Hidden, "heads1", 2 * l1);
+        q2 = Mlp.Stack("enc2", l1, config.Hidden2, "heads2", 2 * l2);
+        prior = Mlp.Stack("prior", l2, config.Hidden2.Reverse().ToArray(), "prior_heads", 2 * l1);
+        decoder = Mlp.Stack("dec", l1, config.Hidden.Reverse().ToArray(), "out", d);
+        Mlp[] networks = [q1, q2, prior, decoder];
 
         // Weights of all four networks first, then every bias, so the bias gradients form one region.
         var layout = new TensorLayout();
-        foreach (var net in networks) net.AddWeights(layout);
-        int firstBias = layout.TotalLength;
-        foreach (var net in networks) net.AddBiases(layout);
+        int firstBias = Mlp.AddParameters(layout, networks);
         Parameters = new ParameterStore(backend, layout);
         biasGradients = Parameters.Gradients.Slice(firstBias, layout.TotalLength - firstBias);
-        foreach (var net in networks) net.BindParameters(Parameters);
-
-        // PyTorch state_dict names, in the twin's attribute order.
-        Name(q1, "mu1", "logvar1");
-        Name(q2, "mu2", "logvar2");
-        Name(prior, "prior_mu", "prior_logvar");
-        Name(decoder, null, null);
 
         // Activations and activation gradients for Capacity rows.
         int widest = Math.Max(1, networks.Max(n => n.WidestHidden));
         var acts = new TensorLayout();
         var eInput = acts.Add("input", b, d);
         var eNoise = acts.Add("noise", b, l1 + l2);
-        q1.AddActivations(acts, b);
+        q1.AddOutputs(acts, b);
         var eMu1 = acts.Add("mu1", b, l1);
         var eLogVar1 = acts.Add("logvar1", b, l1);
         var eEps1 = acts.Add("eps1", b, l1);
         var eZ1 = acts.Add("z1", b, l1);
-        q2.AddActivations(acts, b);
+        q2.AddOutputs(acts, b);
         var eZ2Means = acts.Add("z2.means", b, l2);
         var eMu2 = acts.Add("mu2", b, l2);
         var eLogVar2 = acts.Add("logvar2", b, l2);
         var eEps2 = acts.Add("eps2", b, l2);
         var eZ2 = acts.Add("z2", b, l2);
-        prior.AddActivations(acts, b);
+        prior.AddOutputs(acts, b);
         var ePriorMu = acts.Add("prior_mu", b, l1);
         var ePriorLogVar = acts.Add("prior_logvar", b, l1);
-        decoder.AddActivations(acts, b);
+        decoder.AddOutputs(acts, b);
         var ePrediction = acts.Add("prediction", b, d);
         var eRecon = acts.Add("recon.per_sample", b);
         var eKl = acts.Add("kl.per_sample", b);
@@ -126,7 +117,7 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
         activationBuffer = backend.Allocate((long)acts.TotalLength * sizeof(float));
         var flat = activationBuffer.AsSpan<float>();
         DeviceSpan<float> V(TensorEntry e) => TensorLayout.View(flat, e);
-        foreach (var net in networks) net.BindActivations(flat);
+        foreach (var net in networks) net.Bind(Parameters, flat);
         Input = V(eInput);
         Noise = V(eNoise);
         Mu1 = V(eMu1);
@@ -172,31 +163,12 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
         dPriorHeads = V(eDPriorHeads);
         backend.Fill(ones, 1f);
         LatentGroups = [new LatentGroup("z1", l1, Mu1, groupTotals.Slice(0, 1)), new LatentGroup("z2", l2, Z2Means, groupTotals.Slice(1, 1))];
-    }
 
-    /// <summary>Adds a network's tensors under their state_dict names; a Gaussian head (mu and logvar names given) is split in two.</summary>
-    void Name(MlpStack net, string? muName, string? logVarName)
-    {
-        var layout = Parameters.Layout;
-        void Add(string name, TensorEntry e, int start, int length, params int[] shape) => namedTensors.Add(new NamedTensor(name, shape, e.Offset + start, length));
-        for (int i = 0; i < net.Depth; i++)
-        {
-            string layer = net.LayerNames[i];
-            var weight = layout[layer + ".weight"];
-            var bias = layout[layer + ".bias"];
-            int outF = weight.Shape[0], inF = weight.Shape[1];
-            if (i < net.Depth - 1 || muName is null || logVarName is null)
-            {
-                Add(layer + ".weight", weight, 0, weight.Length, outF, inF);
-                Add(layer + ".bias", bias, 0, bias.Length, outF);
-                continue;
-            }
-            int half = outF / 2;
-            Add(muName + ".weight", weight, 0, half * inF, half, inF);
-            Add(muName + ".bias", bias, 0, half, half);
-            Add(logVarName + ".weight", weight, half * inF, half * inF, half, inF);
-            Add(logVarName + ".bias", bias, half, half, half);
-        }
+        // PyTorch state_dict names, in the twin's attribute order; each [mu | logvar] head is two Linear layers there.
+        namedTensors.AddRange(q1.NamedTensors("mu1", "logvar1"));
+        namedTensors.AddRange(q2.NamedTensors("mu2", "logvar2"));
+        namedTensors.AddRange(prior.NamedTensors("prior_mu", "prior_logvar"));
+        namedTensors.AddRange(decoder.NamedTensors());
     }
 
     public HvaeConfig Config { get; }

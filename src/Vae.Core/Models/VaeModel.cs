@@ -42,11 +42,10 @@ public sealed record NamedTensor(string Name, int[] Shape, int Offset, int Lengt
 public sealed class VaeModel : ITrainableModel, IImportanceSampled
 {
     readonly IComputeBackend backend;
-    readonly ReluMlp encoder, decoder;
-    readonly Linear heads, output;
+    readonly Mlp encoder, decoder;   // enc.i then the heads layer [mu | logvar]; dec.i then the output layer "out"
     readonly DeviceBuffer activationBuffer;
     readonly DeviceSpan<float> biasGradients;   // all bias gradients: one contiguous region, zeroed once per step
-    readonly DeviceSpan<float> headsOut, gradA, gradB, dz, dMu, dLogVar, dHeads, dLogits, klPerDimension;
+    readonly DeviceSpan<float> gradA, gradB, dz, dMu, dLogVar, dHeads, dLogits, klPerDimension;
     readonly List<NamedTensor> namedTensors = [];
     // Importance-weighted training (K > 1 only; empty views otherwise): sample row i * K + k belongs to image i.
     readonly DeviceBuffer? imageIndexBuffer;
@@ -65,39 +64,28 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         Config = config;
         Capacity = capacity;
         int d = config.Input, l = config.Latent;
-        int[] encSizes = [d, .. config.Hidden];                    // enc.i maps encSizes[i] -> encSizes[i + 1]
-        int[] decSizes = [l, .. config.Hidden.Reverse()];          // dec.i maps decSizes[i] -> decSizes[i + 1]
-        int top = encSizes[^1];
+        (encoder, decoder) = GaussianVae.Networks(d, config.Hidden, l, l, d);
 
         // Weights first, then every bias, so the bias gradients form one region (zeroed once per Backward).
         var layout = new TensorLayout();
-        int firstBias = GaussianVae.DeclareParameters(layout, encSizes, decSizes, l, d);
+        int firstBias = Mlp.AddParameters(layout, encoder, decoder);
         Parameters = new ParameterStore(backend, layout);
         biasGradients = Parameters.Gradients.Slice(firstBias, layout.TotalLength - firstBias);
-
-        Linear Layer(string name, int inF, int outF) => new(inF, outF,
-            Parameters.Parameter(name + ".weight"), Parameters.Parameter(name + ".bias"),
-            Parameters.Gradient(name + ".weight"), Parameters.Gradient(name + ".bias"));
-        heads = Layer("heads", top, 2 * l);
-        output = Layer("out", decSizes[^1], d);
 
         // Activations and activation gradients for Capacity rows (images); the sampled side (eps, z, decoder, logits
         // and their gradients) for Capacity * K rows (samples), which is Capacity for the ELBO.
         int k = config.ImportanceSamples;
         if ((long)capacity * k > int.MaxValue / Math.Max(d, 1))
             throw new ArgumentOutOfRangeException(nameof(capacity), capacity, $"Capacity {capacity} times {k} importance samples per image is too many sample rows; use a smaller batch.");
-        int b = capacity, bs = capacity * k, widest = Math.Max(top, config.Hidden.Length > 0 ? config.Hidden.Max() : 0);
-        widest = Math.Max(widest, 2 * l);
+        int b = capacity, bs = capacity * k, widest = Math.Max(1, Math.Max(encoder.WidestHidden, decoder.WidestHidden));
         var acts = new TensorLayout();
         var eInput = acts.Add("input", b, d);
-        ReluMlp.AddOutputs(acts, "enc", encSizes, b);
-        var eHeads = acts.Add("heads", b, 2 * l);
+        encoder.AddOutputs(acts, b);
         var eMu = acts.Add("mu", b, l);
         var eLogVar = acts.Add("logvar", b, l);
         var eEps = acts.Add("eps", bs, l);
         var eZ = acts.Add("z", bs, l);
-        ReluMlp.AddOutputs(acts, "dec", decSizes, bs);
-        var eLogits = acts.Add("logits", bs, d);
+        decoder.AddOutputs(acts, bs);
         var ePrediction = acts.Add("prediction", bs, d);
         var eRecon = acts.Add("recon.per_sample", b);
         var eKl = acts.Add("kl.per_sample", b);
@@ -123,14 +111,13 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         var flat = activationBuffer.AsSpan<float>();
         DeviceSpan<float> V(TensorEntry e) => TensorLayout.View(flat, e);
         Input = V(eInput);
-        encoder = new ReluMlp("enc", encSizes, Parameters, acts, flat);
-        decoder = new ReluMlp("dec", decSizes, Parameters, acts, flat);
-        headsOut = V(eHeads);
+        encoder.Bind(Parameters, flat);
+        decoder.Bind(Parameters, flat);
         Mu = V(eMu);
         LogVar = V(eLogVar);
         Eps = V(eEps);
         Z = V(eZ);
-        Logits = V(eLogits);
+        Logits = decoder.Output;
         Prediction = V(ePrediction);
         ReconPerSample = V(eRecon);
         KlPerSample = V(eKl);
@@ -146,10 +133,8 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         LatentGroups = [new LatentGroup("z", l, Mu, LossTotals.Slice(1, 1))];
 
         // PyTorch state_dict names, in its order; mu and logvar are the two halves of the heads layer.
-        encoder.AddNamedTensors(namedTensors);
-        GaussianVae.AddNamedHeads(namedTensors, layout, "heads", l, top);
-        decoder.AddNamedTensors(namedTensors);
-        ReluMlp.AddNamedLinear(namedTensors, layout, "out");
+        namedTensors.AddRange(encoder.NamedTensors("mu", "logvar"));
+        namedTensors.AddRange(decoder.NamedTensors());
         if (iwae is null) return;
 
         (sampleInput, sampleMu, sampleLogVar, scaledNoise, zeros) = (V(iwae[0]), V(iwae[1]), V(iwae[2]), V(iwae[3]), V(iwae[4]));   // zeros stays 0 (never written)
@@ -221,15 +206,7 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     /// PyTorch's nn.Linear default initialization: weights and biases uniform in +-1/sqrt(fan_in), drawn from a Philox
     /// stream of <paramref name="seed"/> so the same seed gives the same model on every backend and machine.
     /// </summary>
-    public void InitializeParameters(ulong seed) => LinearInit.PyTorchDefault(Parameters, AllLayers(), seed);
-
-    IEnumerable<Linear> AllLayers()
-    {
-        foreach (var l in encoder.Layers) yield return l;
-        yield return heads;
-        foreach (var l in decoder.Layers) yield return l;
-        yield return output;
-    }
+    public void InitializeParameters(ulong seed) => LinearInit.PyTorchDefault(Parameters, encoder.Layers.Concat(decoder.Layers), seed);
 
     // ------------------------------------------------------------------ forward
 
@@ -238,8 +215,7 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     {
         CheckRows(rows);
         int l = Config.Latent;
-        heads.Forward(backend, encoder.Forward(backend, Input, rows), headsOut, rows);
-        backend.Split(headsOut, Mu, LogVar, rows, l, l);
+        backend.Split(encoder.Forward(backend, Input, rows), Mu, LogVar, rows, l, l);
     }
 
     /// <summary>Z = Mu + exp(LogVar / 2) * Eps for the first rows (log-variance clamped, see <see cref="Reparameterization"/>).</summary>
@@ -255,7 +231,7 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     {
         if (rows < 1 || rows > SampleCapacity)
             throw new ArgumentOutOfRangeException(nameof(rows), rows, $"Rows must be in [1, {SampleCapacity}] (the model's sample capacity).");
-        output.Forward(backend, decoder.Forward(backend, Z, rows), Logits, rows);
+        decoder.Forward(backend, Z, rows);
         if (probabilities)
         {
             int n = rows * Config.Input;
@@ -325,19 +301,11 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     void ReconstructionBackward(DeviceSpan<float> targets, int rows, float scale) =>
         ReconstructionTerm.Backward(backend, Config.Reconstruction, Logits, Prediction, targets, dLogits, rows, Config.Input, scale);
 
-    /// <summary>The decoder, top down from dLogits (rows, D): out, then dec.(n-1) .. dec.0; dz receives the input gradient of dec.0 (or of out).</summary>
-    void DecoderBackward(int rows)
-    {
-        output.Backward(backend, decoder.Top(Z), dLogits, decoder.Layers.Count > 0 ? gradA : dz, rows);
-        decoder.Backward(backend, Z, gradA, gradB, dz, rows);
-    }
+    /// <summary>The decoder, top down from dLogits (rows, D): out, then dec.(n-1) .. dec.0; dz receives the input gradient.</summary>
+    void DecoderBackward(int rows) => decoder.Backward(backend, Z, dLogits, dz, gradA, gradB, rows);
 
     /// <summary>The heads and the encoder, top down from dHeads (rows, 2L); the input needs no gradient.</summary>
-    void EncoderBackward(int rows)
-    {
-        heads.Backward(backend, encoder.Top(Input), dHeads, encoder.Layers.Count > 0 ? gradA : default, rows);
-        encoder.Backward(backend, Input, gradA, gradB, default, rows);
-    }
+    void EncoderBackward(int rows) => encoder.Backward(backend, Input, dHeads, default, gradA, gradB, rows);
 
     // ------------------------------------------------------------------ importance-weighted objective (K > 1)
 

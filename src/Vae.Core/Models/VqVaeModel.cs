@@ -57,16 +57,12 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
         Config = config;
         Capacity = capacity;
         (p, d, k) = (config.Positions, config.CodeDim, config.Codes);
-        encoder = new Mlp("enc", [config.Input, .. config.Hidden, config.LatentWidth]);
-        decoder = new Mlp("dec", [config.LatentWidth, .. config.Hidden.Reverse(), config.Input]);
+        encoder = Mlp.Numbered("enc", [config.Input, .. config.Hidden, config.LatentWidth]);
+        decoder = Mlp.Numbered("dec", [config.LatentWidth, .. config.Hidden.Reverse(), config.Input]);
 
         // Weights, then biases and the codebook (the region whose gradients are zeroed per step), then the state.
         var layout = new TensorLayout();
-        encoder.AddWeights(layout);
-        decoder.AddWeights(layout);
-        int firstZeroed = layout.TotalLength;
-        encoder.AddBiases(layout);
-        decoder.AddBiases(layout);
+        int firstZeroed = Mlp.AddParameters(layout, encoder, decoder);
         var eCodebook = layout.Add("codebook.weight", k, d);
         int endZeroed = layout.TotalLength;
         trainedCount = layout.ElementCount;
@@ -136,7 +132,7 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
 
         // PyTorch state_dict order: enc, the quantizer's parameter and buffers, dec, the prior.
         static NamedTensor Named(TensorEntry e) => new(e.Name, e.Shape, e.Offset, e.Length);
-        namedTensors.AddRange(encoder.NamedTensors(layout));
+        namedTensors.AddRange(encoder.NamedTensors());
         namedTensors.Add(Named(eCodebook));
         if (eClusterSize is not null && eEmbedSum is not null)
         {
@@ -144,7 +140,7 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
             namedTensors.Add(Named(eEmbedSum));
         }
         namedTensors.Add(Named(eRestarts));
-        namedTensors.AddRange(decoder.NamedTensors(layout));
+        namedTensors.AddRange(decoder.NamedTensors());
         namedTensors.Add(Named(ePrior));
     }
 
