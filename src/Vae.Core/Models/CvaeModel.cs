@@ -18,7 +18,7 @@ using Vae.Training;
 
 namespace Vae.Models;
 
-public sealed class CvaeModel : ITrainableModel, IImportanceSampled
+public sealed class CvaeModel : IGaussianVae, IImportanceSampled
 {
     readonly IComputeBackend backend;
     readonly Mlp encoder, decoder;   // enc.i then the heads layer [mu | logvar]; dec.i then the output layer "out"
@@ -132,11 +132,13 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
     public DeviceSpan<float> KlPerDimension => klPerDimension;
 
     public int Classes => Config.Classes;
+    int IGaussianVae.Latent => Config.Latent;
+    ReconstructionLoss IGaussianVae.Reconstruction => Config.Reconstruction;
     public int NoisePerRow => Config.Latent;
     public DeviceSpan<float> Noise => Eps;
     public IReadOnlyList<LatentGroup> LatentGroups { get; }
     public void AfterOptimizerStep(int rows) { }
-    public IImportanceWeighted CreateImportanceWeights(int maxSamples = 0) => new CvaeImportanceWeights(this, maxSamples);
+    public IImportanceWeighted CreateImportanceWeights(int maxSamples = 0) => new VaeImportanceWeights(this, maxSamples);
 
     /// <summary>PyTorch's nn.Linear initialization from a Philox stream of <paramref name="seed"/> (<see cref="LinearInit"/>), the same on every backend.</summary>
     public void InitializeParameters(ulong seed) => LinearInit.PyTorchDefault(Parameters, encoder.Layers.Concat(decoder.Layers), seed);
@@ -156,8 +158,7 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
     public void Reparameterize(int rows)
     {
         CheckRows(rows);
-        int n = rows * Config.Latent;
-        backend.ReparameterizeForward(Mu.Slice(0, n), LogVar.Slice(0, n), Eps.Slice(0, n), Z.Slice(0, n), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
+        GaussianVae.Reparameterize(backend, Mu, LogVar, Eps, Z, rows * Config.Latent);
     }
 
     /// <summary>[Z | Condition] (rows, L + C) -> Logits (rows, D), and Prediction = sigmoid(Logits) when <paramref name="probabilities"/>.</summary>

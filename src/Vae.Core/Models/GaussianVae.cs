@@ -3,8 +3,11 @@
 // - the networks of the one-layer VAEs (the VAE, the conditional VAE): ReLU encoder layers "enc.i" ending in the
 //   (2L, H) heads layer [mu | logvar], ReLU decoder layers "dec.i" ending in the output layer "out" (Nn/Mlp; PyTorch
 //   holds the heads layer as two layers mu and logvar, which Mlp.NamedTensors names);
-// - the gradient through the reparameterization z = mu + exp(logvar / 2) eps and the KL to N(0, I) (optionally floored
-//   by free bits) into the heads output [mu | logvar].
+// - the reparameterization z = mu + exp(logvar / 2) eps, and for importance weights the same sample with sigma * eps
+//   beside it (the posterior density without the cancellation of z - mu);
+// - the gradient through the reparameterization and the KL to N(0, I) (optionally floored by free bits) into the heads
+//   output [mu | logvar] (the one-layer VAEs' latent, the hierarchical VAE's top layer z2);
+// - IGaussianVae, what the one-layer VAEs expose to their shared importance weights (VaeImportanceWeights).
 using Vae.Nn;
 
 namespace Vae.Models;
@@ -22,6 +25,25 @@ public static class GaussianVae
         ArgumentNullException.ThrowIfNull(hidden);
         return (Mlp.Stack("enc", encoderInput, hidden, "heads", 2 * latent),
             Mlp.Stack("dec", decoderInput, hidden.Reverse().ToArray(), "out", output));
+    }
+
+    /// <summary>z = mu + exp(logVar / 2) * eps for the first <paramref name="n"/> values (log-variance clamped, see <see cref="Reparameterization"/>).</summary>
+    public static void Reparameterize(IComputeBackend backend, DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> z, int n)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        backend.ReparameterizeForward(mu.Slice(0, n), logVar.Slice(0, n), eps.Slice(0, n), z.Slice(0, n), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
+    }
+
+    /// <summary>
+    /// A posterior sample for an importance weight, first <paramref name="n"/> values: z = mu + sigma * eps and
+    /// sigmaEps = sigma * eps (mean <paramref name="zeros"/>, all 0), which is z - mu without its cancellation in float,
+    /// so -log q(z | x) = GaussianNll(0, logVar, sigmaEps).
+    /// </summary>
+    public static void SampleWithOffset(IComputeBackend backend, DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> zeros,
+        DeviceSpan<float> z, DeviceSpan<float> sigmaEps, int n)
+    {
+        Reparameterize(backend, mu, logVar, eps, z, n);
+        Reparameterize(backend, zeros, logVar, eps, sigmaEps, n);
     }
 
     /// <summary>The argument checks of Backward(rows, klWeight, freeBits).</summary>
@@ -52,4 +74,28 @@ public static class GaussianVae
             backend.KlStandardNormalBackward(mu, logVar, dMu, dLogVar, rows, latent, scale);
         backend.Concat(dMu, dLogVar, dHeads, rows, latent, latent);
     }
+}
+
+/// <summary>
+/// A VAE with one Gaussian latent layer and a decoder from it (VaeModel, CvaeModel, whose Condition joins both networks'
+/// inputs when Classes &gt; 0): what their shared importance weights read.
+/// </summary>
+public interface IGaussianVae : ITrainableModel
+{
+    /// <summary>L, the latent size.</summary>
+    int Latent { get; }
+    ReconstructionLoss Reconstruction { get; }
+    /// <summary>(Capacity, L) the posterior means and log-variances, written by <see cref="Encode"/>.</summary>
+    DeviceSpan<float> Mu { get; }
+    DeviceSpan<float> LogVar { get; }
+    /// <summary>(Capacity, L) the latent codes <see cref="Decode"/> reads.</summary>
+    DeviceSpan<float> Z { get; }
+    DeviceSpan<float> Logits { get; }
+    DeviceSpan<float> Prediction { get; }
+
+    /// <summary>Input (and Condition) (rows, ...) -> Mu, LogVar (rows, L).</summary>
+    void Encode(int rows);
+
+    /// <summary>Z (and Condition) (rows, ...) -> Logits (rows, Input), and Prediction = sigmoid(Logits) when <paramref name="probabilities"/>.</summary>
+    void Decode(int rows, bool probabilities = true);
 }

@@ -253,9 +253,6 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
         }
     }
 
-    static void Reparameterize(IComputeBackend backend, DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> z, int n) =>
-        backend.ReparameterizeForward(mu.Slice(0, n), logVar.Slice(0, n), eps.Slice(0, n), z.Slice(0, n), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
-
     /// <summary>
     /// The training forward pass on Input and Noise: z1 ~ q(z1 | x), z2 ~ q(z2 | z1), the prior p(z1 | z2), the decoder
     /// and the losses. Writes ReconPerSample, KlPerSample, the groups' KL totals and LossTotals = [sum recon, sum KL1 + KL2].
@@ -268,9 +265,9 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
         backend.Split(Noise, Eps1, Eps2, rows, l1, l2);
         // The z2 group's means: q(z2 | z1) at z1 = mu1 (log-variances of this pass are overwritten below).
         backend.Split(q2.Forward(backend, Mu1, rows), Z2Means, LogVar2, rows, l2, l2);
-        Reparameterize(backend, Mu1, LogVar1, Eps1, Z1, rows * l1);
+        GaussianVae.Reparameterize(backend, Mu1, LogVar1, Eps1, Z1, rows * l1);
         EncodeTop(rows);
-        Reparameterize(backend, Mu2, LogVar2, Eps2, Z2, rows * l2);
+        GaussianVae.Reparameterize(backend, Mu2, LogVar2, Eps2, Z2, rows * l2);
         Prior(rows);
         Decode(rows, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
 
@@ -292,12 +289,10 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
     /// </summary>
     public void Backward(int rows, float klWeight, float freeBits)
     {
-        if (!float.IsFinite(klWeight)) throw new ArgumentOutOfRangeException(nameof(klWeight), klWeight, "The KL weight must be finite.");
-        if (!(freeBits >= 0 && float.IsFinite(freeBits)))
-            throw new ArgumentOutOfRangeException(nameof(freeBits), freeBits, "Free bits must be finite and >= 0 nats per latent dimension (0 = off).");
+        GaussianVae.CheckKlArguments(klWeight, freeBits);
         CheckRows(rows);
         int d = Config.Input, l1 = Config.Latent1, l2 = Config.Latent2;
-        int n1 = rows * l1, n2 = rows * l2;
+        int n1 = rows * l1;
         float scale = 1f / rows, klScale = klWeight * scale;
         bool kl = klWeight != 0f, floor = kl && freeBits > 0f;
         backend.Fill(biasGradients, 0f);
@@ -314,11 +309,7 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
         // p(z1 | z2) -> dz2; reparameterization of z2 plus KL2 -> dMu2, dLogVar2 -> q(z2 | z1) -> dz1 (second path).
         backend.Concat(dPriorMu, dPriorLogVar, dPriorHeads, rows, l1, l1);
         prior.Backward(backend, Z2, dPriorHeads, dz2, gradA, gradB, rows);
-        backend.ReparameterizeBackward(LogVar2.Slice(0, n2), Eps2.Slice(0, n2), dz2.Slice(0, n2), dMu2.Slice(0, n2), dLogVar2.Slice(0, n2),
-            Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
-        if (floor) backend.KlFreeBitsBackward(Mu2, LogVar2, dMu2, dLogVar2, KlPerDimension.Slice(l1, l2), rows, l2, klScale, freeBits);
-        else if (kl) backend.KlStandardNormalBackward(Mu2, LogVar2, dMu2, dLogVar2, rows, l2, klScale);
-        backend.Concat(dMu2, dLogVar2, dHeads2, rows, l2, l2);
+        GaussianVae.LatentBackward(backend, Mu2, LogVar2, Eps2, dz2, dMu2, dLogVar2, dHeads2, KlPerDimension.Slice(l1, l2), rows, l2, klWeight, freeBits);
         q2.Backward(backend, Z1, dHeads2, dz1FromTop, gradA, gradB, rows);
         backend.Axpy(1f, dz1FromTop.Slice(0, n1), dz1.Slice(0, n1));
 
@@ -375,7 +366,7 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
             backend.RandomNormal(Noise.Slice(0, rows * NoisePerRow), seed, (ulong)start * (ulong)NoisePerRow);
             backend.Split(Noise, Eps1, Z2, rows, l1, l2);
             Prior(rows);
-            Reparameterize(backend, PriorMu, PriorLogVar, Eps1, Z1, rows * l1);
+            GaussianVae.Reparameterize(backend, PriorMu, PriorLogVar, Eps1, Z1, rows * l1);
             Decode(rows);
             backend.Download<float>(Prediction.Slice(0, rows * d), result.AsSpan(start * d, rows * d));
         }

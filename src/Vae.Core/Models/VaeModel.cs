@@ -39,7 +39,7 @@ namespace Vae.Models;
 /// <summary>A PyTorch-named tensor of the model: a view into the parameter (or gradient, m, v) buffer.</summary>
 public sealed record NamedTensor(string Name, int[] Shape, int Offset, int Length);
 
-public sealed class VaeModel : ITrainableModel, IImportanceSampled
+public sealed class VaeModel : IGaussianVae, IImportanceSampled
 {
     readonly IComputeBackend backend;
     readonly Mlp encoder, decoder;   // enc.i then the heads layer [mu | logvar]; dec.i then the output layer "out"
@@ -196,6 +196,8 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     // ITrainableModel: an unconditional model whose step consumes K * L noise numbers per row, one latent group "z".
     public int Classes => 0;
     public DeviceSpan<float> Condition => default;
+    int IGaussianVae.Latent => Config.Latent;
+    ReconstructionLoss IGaussianVae.Reconstruction => Config.Reconstruction;
     public int NoisePerRow => Config.ImportanceSamples * Config.Latent;
     public DeviceSpan<float> Noise => Eps;
     public IReadOnlyList<LatentGroup> LatentGroups { get; private set; } = [];
@@ -222,8 +224,7 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     public void Reparameterize(int rows)
     {
         CheckRows(rows);
-        int n = rows * Config.Latent;
-        backend.ReparameterizeForward(Mu.Slice(0, n), LogVar.Slice(0, n), Eps.Slice(0, n), Z.Slice(0, n), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
+        GaussianVae.Reparameterize(backend, Mu, LogVar, Eps, Z, rows * Config.Latent);
     }
 
     /// <summary>Z (rows, L) -> Logits (rows, D), and Prediction = sigmoid(Logits) when <paramref name="probabilities"/>; rows up to <see cref="SampleCapacity"/>.</summary>
@@ -323,10 +324,8 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         backend.GatherRows(LogVar, index, sampleLogVar, rows, samples, l);
         backend.GatherRows(Input, index, sampleInput, rows, samples, d);
         var lv = sampleLogVar.Slice(0, sl);
-        var eps = Eps.Slice(0, sl);
         var zero = zeros.Slice(0, sl);
-        backend.ReparameterizeForward(sampleMu.Slice(0, sl), lv, eps, Z.Slice(0, sl), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
-        backend.ReparameterizeForward(zero, lv, eps, scaledNoise.Slice(0, sl), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
+        GaussianVae.SampleWithOffset(backend, sampleMu, lv, Eps, zero, Z, scaledNoise, sl);
 
         // Per sample: recon = -log p(x|z) (up to MSE's constant), prior = -log N(z; 0, I), posterior = -log q(z|x), KL = log q - log p.
         Decode(samples, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
