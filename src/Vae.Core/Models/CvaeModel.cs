@@ -196,7 +196,7 @@ public sealed class CvaeModel : IGaussianVae, IImportanceSampled
     /// </summary>
     public void Backward(int rows, float klWeight, float freeBits)
     {
-        GaussianVae.CheckKlArguments(klWeight, freeBits);
+        ModelChecks.KlArguments(klWeight, freeBits);
         CheckRows(rows);
         backend.Fill(biasGradients, 0f);
 
@@ -220,34 +220,26 @@ public sealed class CvaeModel : IGaussianVae, IImportanceSampled
     public float[] Sample(int count, ulong seed, ReadOnlySpan<int> labels = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        var condition = OneHot(labels, count);
-        int l = Config.Latent, d = Config.Input;
-        var result = new float[count * d];
-        for (int start = 0; start < count; start += Capacity)
+        var conditions = OneHot(labels, count);
+        int l = Config.Latent;
+        return HostPasses.InChunks(backend, Capacity, count, (start, rows) =>
         {
-            int rows = Math.Min(Capacity, count - start);
             backend.RandomNormal(Z.Slice(0, rows * l), seed, (ulong)start * (ulong)l);
-            DecodeChunk(condition, start, rows, result);
-        }
-        return result;
+            UploadConditions(conditions, start, rows);
+            Decode(rows);
+        }, Prediction, Config.Input);
     }
 
     /// <summary>Posterior means (count, L) of images (count, D) with their labels.</summary>
     public float[] EncodeMeans(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int count)
     {
-        CheckImages(images, count);
-        var condition = OneHot(labels, count);
-        int l = Config.Latent, d = Config.Input, c = Config.Classes;
-        var result = new float[count * l];
-        for (int start = 0; start < count; start += Capacity)
+        ModelChecks.Images(images, count, Config.Input);
+        var conditions = OneHot(labels, count);
+        return HostPasses.InChunks(backend, Capacity, count, images, Input, (start, rows) =>
         {
-            int rows = Math.Min(Capacity, count - start);
-            backend.Upload(images.Slice(start * d, rows * d), Input.Slice(0, rows * d));
-            backend.Upload<float>(condition.AsSpan(start * c, rows * c), Condition.Slice(0, rows * c));
+            UploadConditions(conditions, start, rows);
             Encode(rows);
-            backend.Download<float>(Mu.Slice(0, rows * l), result.AsSpan(start * l, rows * l));
-        }
-        return result;
+        }, Mu, Config.Latent);
     }
 
     /// <summary>Decodes latent codes (count, L) under their labels to probabilities (count, D).</summary>
@@ -257,19 +249,13 @@ public sealed class CvaeModel : IGaussianVae, IImportanceSampled
     public float[] DecodeLatents(ReadOnlySpan<float> latents, float[] conditions, int count)
     {
         ArgumentNullException.ThrowIfNull(conditions);
-        int l = Config.Latent, c = Config.Classes;
-        if (count < 0 || latents.Length != count * l)
-            throw new ArgumentException($"Expected {count} latent codes of size {l} ({count * l} floats), got {latents.Length}.", nameof(latents));
-        if (conditions.Length != count * c)
-            throw new ArgumentException($"Expected {count} condition rows of {c} classes ({count * c} floats), got {conditions.Length}.", nameof(conditions));
-        var result = new float[count * Config.Input];
-        for (int start = 0; start < count; start += Capacity)
+        ModelChecks.RowsOf(latents, count, Config.Latent, $"latent codes of size {Config.Latent}");
+        ModelChecks.RowsOf<float>(conditions, count, Config.Classes, $"condition rows of {Config.Classes} classes");
+        return HostPasses.InChunks(backend, Capacity, count, latents, Z, (start, rows) =>
         {
-            int rows = Math.Min(Capacity, count - start);
-            backend.Upload(latents.Slice(start * l, rows * l), Z.Slice(0, rows * l));
-            DecodeChunk(conditions, start, rows, result);
-        }
-        return result;
+            UploadConditions(conditions, start, rows);
+            Decode(rows);
+        }, Prediction, Config.Input);
     }
 
     /// <summary>Reconstructions (count, D) of images (count, D) through the posterior mean, decoded under the images' own labels.</summary>
@@ -284,32 +270,17 @@ public sealed class CvaeModel : IGaussianVae, IImportanceSampled
     public float[] Interpolate(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int steps, int labelA = -1, int labelB = -1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 2);
-        CheckImages(a, 1);
-        CheckImages(b, 1);
-        int d = Config.Input, l = Config.Latent, c = Config.Classes;
-        var pair = new float[2 * d];
-        a.CopyTo(pair);
-        b.CopyTo(pair.AsSpan(d));
-        var ends = OneHot([labelA, labelB], 2);
-        var mu = EncodeMeans(pair, [labelA, labelB], 2);
-        var path = new float[steps * l];
-        var conditions = new float[steps * c];
-        for (int s = 0; s < steps; s++)
-        {
-            float t = s / (float)(steps - 1);
-            for (int j = 0; j < l; j++) path[s * l + j] = (1 - t) * mu[j] + t * mu[l + j];
-            for (int k = 0; k < c; k++) conditions[s * c + k] = (1 - t) * ends[k] + t * ends[c + k];
-        }
+        var pair = HostPasses.Pair(a, b, Config.Input);
+        var path = HostPasses.Line(EncodeMeans(pair, [labelA, labelB], 2), Config.Latent, steps);
+        var conditions = HostPasses.Line(OneHot([labelA, labelB], 2), Config.Classes, steps);
         return DecodeLatents(path, conditions, steps);
     }
 
-    /// <summary>Rows start .. start+rows-1 of <paramref name="conditions"/> into Condition, decodes Z, and downloads the probabilities into <paramref name="result"/>.</summary>
-    void DecodeChunk(float[] conditions, int start, int rows, float[] result)
+    /// <summary>Rows start .. start+rows-1 of <paramref name="conditions"/> into Condition.</summary>
+    void UploadConditions(float[] conditions, int start, int rows)
     {
-        int c = Config.Classes, d = Config.Input;
+        int c = Config.Classes;
         backend.Upload<float>(conditions.AsSpan(start * c, rows * c), Condition.Slice(0, rows * c));
-        Decode(rows);
-        backend.Download<float>(Prediction.Slice(0, rows * d), result.AsSpan(start * d, rows * d));
     }
 
     // ------------------------------------------------------------------ helpers
@@ -331,16 +302,7 @@ public sealed class CvaeModel : IGaussianVae, IImportanceSampled
         return rows;
     }
 
-    void CheckRows(int rows)
-    {
-        if (rows < 1 || rows > Capacity) throw new ArgumentOutOfRangeException(nameof(rows), rows, $"Rows must be in [1, {Capacity}] (the model's batch capacity).");
-    }
-
-    void CheckImages(ReadOnlySpan<float> images, int count)
-    {
-        if (count < 0 || images.Length != count * Config.Input)
-            throw new ArgumentException($"Expected {count} images of {Config.Input} pixels ({count * Config.Input} floats), got {images.Length}. Is the data the size the model was trained on?", nameof(images));
-    }
+    void CheckRows(int rows) => ModelChecks.Rows(rows, Capacity);
 
     public void Dispose()
     {

@@ -46,14 +46,6 @@ public static class GaussianVae
         Reparameterize(backend, zeros, logVar, eps, sigmaEps, n);
     }
 
-    /// <summary>The argument checks of Backward(rows, klWeight, freeBits).</summary>
-    public static void CheckKlArguments(float klWeight, float freeBits)
-    {
-        if (!float.IsFinite(klWeight)) throw new ArgumentOutOfRangeException(nameof(klWeight), klWeight, "The KL weight must be finite.");
-        if (!(freeBits >= 0 && float.IsFinite(freeBits)))
-            throw new ArgumentOutOfRangeException(nameof(freeBits), freeBits, "Free bits must be finite and >= 0 nats per latent dimension (0 = off).");
-    }
-
     /// <summary>
     /// Given dz (rows, latent), the gradient of the batch-mean reconstruction term with respect to z: writes dHeads
     /// (rows, 2 latent) = [dMu | dLogVar], the gradient through the reparameterization plus

@@ -289,7 +289,7 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
     /// </summary>
     public void Backward(int rows, float klWeight, float freeBits)
     {
-        GaussianVae.CheckKlArguments(klWeight, freeBits);
+        ModelChecks.KlArguments(klWeight, freeBits);
         CheckRows(rows);
         int d = Config.Input, l1 = Config.Latent1, l2 = Config.Latent2;
         int n1 = rows * l1;
@@ -358,52 +358,29 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
     {
         NoLabels(labels.Length);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        int d = Config.Input, l1 = Config.Latent1, l2 = Config.Latent2;
-        var result = new float[count * d];
-        for (int start = 0; start < count; start += Capacity)
+        int l1 = Config.Latent1, l2 = Config.Latent2;
+        return HostPasses.InChunks(backend, Capacity, count, (start, rows) =>
         {
-            int rows = Math.Min(Capacity, count - start);
             backend.RandomNormal(Noise.Slice(0, rows * NoisePerRow), seed, (ulong)start * (ulong)NoisePerRow);
             backend.Split(Noise, Eps1, Z2, rows, l1, l2);
             Prior(rows);
             GaussianVae.Reparameterize(backend, PriorMu, PriorLogVar, Eps1, Z1, rows * l1);
             Decode(rows);
-            backend.Download<float>(Prediction.Slice(0, rows * d), result.AsSpan(start * d, rows * d));
-        }
-        return result;
+        }, Prediction, Config.Input);
     }
 
     /// <summary>Means of q(z1 | x), (count, L1), of images (count, D).</summary>
     public float[] EncodeMeans(ReadOnlySpan<float> images, int count)
     {
-        CheckImages(images, count);
-        int d = Config.Input, l1 = Config.Latent1;
-        var result = new float[count * l1];
-        for (int start = 0; start < count; start += Capacity)
-        {
-            int rows = Math.Min(Capacity, count - start);
-            backend.Upload(images.Slice(start * d, rows * d), Input.Slice(0, rows * d));
-            Encode(rows);
-            backend.Download<float>(Mu1.Slice(0, rows * l1), result.AsSpan(start * l1, rows * l1));
-        }
-        return result;
+        ModelChecks.Images(images, count, Config.Input);
+        return HostPasses.InChunks(backend, Capacity, count, images, Input, (_, rows) => Encode(rows), Mu1, Config.Latent1);
     }
 
     /// <summary>Decodes first-layer codes z1 (count, L1) to probabilities (count, D).</summary>
     public float[] DecodeLatents(ReadOnlySpan<float> latents, int count)
     {
-        int d = Config.Input, l1 = Config.Latent1;
-        if (count < 0 || latents.Length != count * l1)
-            throw new ArgumentException($"Expected {count} first-layer codes of size {l1} ({count * l1} floats), got {latents.Length}.", nameof(latents));
-        var result = new float[count * d];
-        for (int start = 0; start < count; start += Capacity)
-        {
-            int rows = Math.Min(Capacity, count - start);
-            backend.Upload(latents.Slice(start * l1, rows * l1), Z1.Slice(0, rows * l1));
-            Decode(rows);
-            backend.Download<float>(Prediction.Slice(0, rows * d), result.AsSpan(start * d, rows * d));
-        }
-        return result;
+        ModelChecks.RowsOf(latents, count, Config.Latent1, $"first-layer codes of size {Config.Latent1}");
+        return HostPasses.InChunks(backend, Capacity, count, latents, Z1, (_, rows) => Decode(rows), Prediction, Config.Input);
     }
 
     /// <summary>Reconstructions (count, D) through the mean of q(z1 | x) (no sampling).</summary>
@@ -417,40 +394,14 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
     public float[] Interpolate(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int steps, int labelA = -1, int labelB = -1)
     {
         NoLabels(labelA >= 0 || labelB >= 0 ? 1 : 0);
-        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 2);
-        CheckImages(a, 1);
-        CheckImages(b, 1);
-        int d = Config.Input, l1 = Config.Latent1;
-        var pair = new float[2 * d];
-        a.CopyTo(pair);
-        b.CopyTo(pair.AsSpan(d));
-        var mu = EncodeMeans(pair, 2);
-        var path = new float[steps * l1];
-        for (int s = 0; s < steps; s++)
-        {
-            float t = s / (float)(steps - 1);
-            for (int j = 0; j < l1; j++) path[s * l1 + j] = (1 - t) * mu[j] + t * mu[l1 + j];
-        }
-        return DecodeLatents(path, steps);
+        return HostPasses.Interpolate(a, b, steps, Config.Input, Config.Latent1, pair => EncodeMeans(pair, 2), (path, n) => DecodeLatents(path, n));
     }
 
     // ------------------------------------------------------------------ helpers
 
-    void CheckRows(int rows)
-    {
-        if (rows < 1 || rows > Capacity) throw new ArgumentOutOfRangeException(nameof(rows), rows, $"Rows must be in [1, {Capacity}] (the model's batch capacity).");
-    }
+    void CheckRows(int rows) => ModelChecks.Rows(rows, Capacity);
 
-    void CheckImages(ReadOnlySpan<float> images, int count)
-    {
-        if (count < 0 || images.Length != count * Config.Input)
-            throw new ArgumentException($"Expected {count} images of {Config.Input} pixels ({count * Config.Input} floats), got {images.Length}. Is the data the size the model was trained on?", nameof(images));
-    }
-
-    static void NoLabels(int given)
-    {
-        if (given > 0) throw new ArgumentException("The hierarchical VAE is unconditional: it takes no class labels.");
-    }
+    static void NoLabels(int given) => ModelChecks.NoLabels(given, "The hierarchical VAE");
 
     public void Dispose()
     {

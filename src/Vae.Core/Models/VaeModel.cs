@@ -280,7 +280,7 @@ public sealed class VaeModel : IGaussianVae, IImportanceSampled
     /// </summary>
     public void Backward(int rows, float klWeight, float freeBits)
     {
-        GaussianVae.CheckKlArguments(klWeight, freeBits);
+        ModelChecks.KlArguments(klWeight, freeBits);
         CheckRows(rows);
         if (ImportanceSamples > 1)
         {
@@ -405,46 +405,26 @@ public sealed class VaeModel : IGaussianVae, IImportanceSampled
     {
         NoLabels(labels.Length);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        var result = new float[count * Config.Input];
-        for (int start = 0; start < count; start += Capacity)
+        int l = Config.Latent;
+        return HostPasses.InChunks(backend, Capacity, count, (start, rows) =>
         {
-            int rows = Math.Min(Capacity, count - start);
-            backend.RandomNormal(Z.Slice(0, rows * Config.Latent), seed, (ulong)start * (ulong)Config.Latent);
+            backend.RandomNormal(Z.Slice(0, rows * l), seed, (ulong)start * (ulong)l);
             Decode(rows);
-            backend.Download<float>(Prediction.Slice(0, rows * Config.Input), result.AsSpan(start * Config.Input, rows * Config.Input));
-        }
-        return result;
+        }, Prediction, Config.Input);
     }
 
     /// <summary>Posterior means (count, L) of images (count, D).</summary>
     public float[] EncodeMeans(ReadOnlySpan<float> images, int count)
     {
-        CheckImages(images, count);
-        var result = new float[count * Config.Latent];
-        for (int start = 0; start < count; start += Capacity)
-        {
-            int rows = Math.Min(Capacity, count - start);
-            backend.Upload(images.Slice(start * Config.Input, rows * Config.Input), Input.Slice(0, rows * Config.Input));
-            Encode(rows);
-            backend.Download<float>(Mu.Slice(0, rows * Config.Latent), result.AsSpan(start * Config.Latent, rows * Config.Latent));
-        }
-        return result;
+        ModelChecks.Images(images, count, Config.Input);
+        return HostPasses.InChunks(backend, Capacity, count, images, Input, (_, rows) => Encode(rows), Mu, Config.Latent);
     }
 
     /// <summary>Decodes latent codes (count, L) to probabilities (count, D).</summary>
     public float[] DecodeLatents(ReadOnlySpan<float> latents, int count)
     {
-        if (count < 0 || latents.Length != count * Config.Latent)
-            throw new ArgumentException($"Expected {count} latent codes of size {Config.Latent} ({count * Config.Latent} floats), got {latents.Length}.", nameof(latents));
-        var result = new float[count * Config.Input];
-        for (int start = 0; start < count; start += Capacity)
-        {
-            int rows = Math.Min(Capacity, count - start);
-            backend.Upload(latents.Slice(start * Config.Latent, rows * Config.Latent), Z.Slice(0, rows * Config.Latent));
-            Decode(rows);
-            backend.Download<float>(Prediction.Slice(0, rows * Config.Input), result.AsSpan(start * Config.Input, rows * Config.Input));
-        }
-        return result;
+        ModelChecks.RowsOf(latents, count, Config.Latent, $"latent codes of size {Config.Latent}");
+        return HostPasses.InChunks(backend, Capacity, count, latents, Z, (_, rows) => Decode(rows), Prediction, Config.Input);
     }
 
     /// <summary>Reconstructions (count, D) of images (count, D) through the posterior mean (no sampling).</summary>
@@ -461,40 +441,14 @@ public sealed class VaeModel : IGaussianVae, IImportanceSampled
     public float[] Interpolate(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int steps, int labelA = -1, int labelB = -1)
     {
         NoLabels(labelA >= 0 || labelB >= 0 ? 1 : 0);
-        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 2);
-        CheckImages(a, 1);
-        CheckImages(b, 1);
-        var pair = new float[2 * Config.Input];
-        a.CopyTo(pair);
-        b.CopyTo(pair.AsSpan(Config.Input));
-        var mu = EncodeMeans(pair, 2);
-        int l = Config.Latent;
-        var path = new float[steps * l];
-        for (int s = 0; s < steps; s++)
-        {
-            float t = s / (float)(steps - 1);
-            for (int j = 0; j < l; j++) path[s * l + j] = (1 - t) * mu[j] + t * mu[l + j];
-        }
-        return DecodeLatents(path, steps);
+        return HostPasses.Interpolate(a, b, steps, Config.Input, Config.Latent, pair => EncodeMeans(pair, 2), (path, n) => DecodeLatents(path, n));
     }
 
     // ------------------------------------------------------------------ helpers
 
-    void CheckRows(int rows)
-    {
-        if (rows < 1 || rows > Capacity) throw new ArgumentOutOfRangeException(nameof(rows), rows, $"Rows must be in [1, {Capacity}] (the model's batch capacity).");
-    }
+    void CheckRows(int rows) => ModelChecks.Rows(rows, Capacity);
 
-    void CheckImages(ReadOnlySpan<float> images, int count)
-    {
-        if (count < 0 || images.Length != count * Config.Input)
-            throw new ArgumentException($"Expected {count} images of {Config.Input} pixels ({count * Config.Input} floats), got {images.Length}. Is the data the size the model was trained on?", nameof(images));
-    }
-
-    static void NoLabels(int given)
-    {
-        if (given > 0) throw new ArgumentException("This VAE is unconditional: it takes no class labels (train --model cvae for a conditional model).");
-    }
+    static void NoLabels(int given) => ModelChecks.NoLabels(given, "This VAE");
 
     public void Dispose()
     {
