@@ -167,22 +167,11 @@ public sealed class CvaeModel : IGaussianVae, IImportanceSampled
         CheckRows(rows);
         backend.Concat(Z, Condition, decoderInput, rows, Config.Latent, Config.Classes);
         decoder.Forward(backend, decoderInput, rows);
-        if (probabilities)
-        {
-            int n = rows * Config.Input;
-            backend.ActivationForward(Activation.Sigmoid, Logits.Slice(0, n), Prediction.Slice(0, n));
-        }
+        if (probabilities) ReconstructionTerm.Probabilities(backend, Logits, Prediction, rows, Config.Input);
     }
 
     /// <summary>The training forward pass on Input, Condition and Eps: writes ReconPerSample, KlPerSample and LossTotals = [sum recon, sum KL].</summary>
-    public void Forward(int rows)
-    {
-        Encode(rows);
-        Reparameterize(rows);
-        Decode(rows, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
-        ReconstructionTerm.Forward(backend, Config.Reconstruction, Logits, Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, Config.Input);
-        backend.KlStandardNormalForward(Mu, LogVar, KlPerSample, LossTotals.Slice(1, 1), rows, Config.Latent);
-    }
+    public void Forward(int rows) => GaussianVae.ForwardElbo(this, rows);
 
     // ------------------------------------------------------------------ backward
 

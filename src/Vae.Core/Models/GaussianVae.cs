@@ -7,7 +7,8 @@
 //   beside it (the posterior density without the cancellation of z - mu);
 // - the gradient through the reparameterization and the KL to N(0, I) (optionally floored by free bits) into the heads
 //   output [mu | logvar] (the one-layer VAEs' latent, the hierarchical VAE's top layer z2);
-// - IGaussianVae, what the one-layer VAEs expose to their shared importance weights (VaeImportanceWeights).
+// - the ELBO's forward pass of the one-layer VAEs, and IGaussianVae, what they expose to it and to their shared
+//   importance weights (VaeImportanceWeights).
 using Vae.Nn;
 
 namespace Vae.Models;
@@ -25,6 +26,22 @@ public static class GaussianVae
         ArgumentNullException.ThrowIfNull(hidden);
         return (Mlp.Stack("enc", encoderInput, hidden, "heads", 2 * latent),
             Mlp.Stack("dec", decoderInput, hidden.Reverse().ToArray(), "out", output));
+    }
+
+    /// <summary>
+    /// The ELBO's forward pass of a one-layer VAE on its Input (Condition) and noise: encode, sample z, decode, then
+    /// ReconPerSample, KlPerSample (KL to N(0, I)) and LossTotals = [sum recon, sum KL] over the rows.
+    /// </summary>
+    public static void ForwardElbo(IGaussianVae model, int rows)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var backend = model.Backend;
+        model.Encode(rows);
+        model.Reparameterize(rows);
+        model.Decode(rows, probabilities: model.Reconstruction == ReconstructionLoss.Mse);
+        ReconstructionTerm.Forward(backend, model.Reconstruction, model.Logits, model.Prediction, model.Input, model.ReconPerSample, model.LossTotals.Slice(0, 1),
+            rows, model.Config.Input);
+        backend.KlStandardNormalForward(model.Mu, model.LogVar, model.KlPerSample, model.LossTotals.Slice(1, 1), rows, model.Latent);
     }
 
     /// <summary>z = mu + exp(logVar / 2) * eps for the first <paramref name="n"/> values (log-variance clamped, see <see cref="Reparameterization"/>).</summary>
@@ -87,6 +104,9 @@ public interface IGaussianVae : ITrainableModel
 
     /// <summary>Input (and Condition) (rows, ...) -> Mu, LogVar (rows, L).</summary>
     void Encode(int rows);
+
+    /// <summary>Z = Mu + exp(LogVar / 2) * noise for the first rows.</summary>
+    void Reparameterize(int rows);
 
     /// <summary>Z (and Condition) (rows, ...) -> Logits (rows, Input), and Prediction = sigmoid(Logits) when <paramref name="probabilities"/>.</summary>
     void Decode(int rows, bool probabilities = true);

@@ -246,11 +246,7 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
     {
         CheckRows(rows);
         decoder.Forward(backend, Z1, rows);
-        if (probabilities)
-        {
-            int n = rows * Config.Input;
-            backend.ActivationForward(Activation.Sigmoid, Logits.Slice(0, n), Prediction.Slice(0, n));
-        }
+        if (probabilities) ReconstructionTerm.Probabilities(backend, Logits, Prediction, rows, Config.Input);
     }
 
     /// <summary>

@@ -31,4 +31,12 @@ public static class ReconstructionTerm
         var d = dLogits.Slice(0, rows * cols);
         backend.ActivationBackward(Activation.Sigmoid, default, prediction.Slice(0, rows * cols), d, d);
     }
+
+    /// <summary>prediction (rows, cols) = sigmoid(logits): the decoded images' pixel probabilities (and what MSE reads).</summary>
+    public static void Probabilities(IComputeBackend backend, DeviceSpan<float> logits, DeviceSpan<float> prediction, int rows, int cols)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        int n = rows * cols;
+        backend.ActivationForward(Activation.Sigmoid, logits.Slice(0, n), prediction.Slice(0, n));
+    }
 }

@@ -233,11 +233,7 @@ public sealed class VaeModel : IGaussianVae, IImportanceSampled
         if (rows < 1 || rows > SampleCapacity)
             throw new ArgumentOutOfRangeException(nameof(rows), rows, $"Rows must be in [1, {SampleCapacity}] (the model's sample capacity).");
         decoder.Forward(backend, Z, rows);
-        if (probabilities)
-        {
-            int n = rows * Config.Input;
-            backend.ActivationForward(Activation.Sigmoid, Logits.Slice(0, n), Prediction.Slice(0, n));
-        }
+        if (probabilities) ReconstructionTerm.Probabilities(backend, Logits, Prediction, rows, Config.Input);
     }
 
     /// <summary>
@@ -253,11 +249,7 @@ public sealed class VaeModel : IGaussianVae, IImportanceSampled
             ForwardImportanceWeighted(rows);
             return;
         }
-        Encode(rows);
-        Reparameterize(rows);
-        Decode(rows, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
-        ReconstructionTerm.Forward(backend, Config.Reconstruction, Logits, Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, Config.Input);
-        backend.KlStandardNormalForward(Mu, LogVar, KlPerSample, LossTotals.Slice(1, 1), rows, Config.Latent);
+        GaussianVae.ForwardElbo(this, rows);
     }
 
     // ------------------------------------------------------------------ backward

@@ -241,11 +241,7 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
     {
         CheckRows(rows);
         decoder.Forward(backend, zq, rows);
-        if (probabilities)
-        {
-            int n = rows * Config.Input;
-            backend.ActivationForward(Activation.Sigmoid, Logits.Slice(0, n), Prediction.Slice(0, n));
-        }
+        if (probabilities) ReconstructionTerm.Probabilities(backend, Logits, Prediction, rows, Config.Input);
     }
 
     /// <summary>Encode, quantize, decode and the losses of the first <paramref name="rows"/> rows of Input.</summary>
