@@ -22,8 +22,7 @@ public sealed class CliHvaeTests(HvaeRunFixture run) : IClassFixture<HvaeRunFixt
     public void Train_writes_an_hvae_checkpoint_and_pictures()
     {
         Assert.Contains("training hvae 64-16-z4-8-z2 bce beta=1", run.Training.Stdout, StringComparison.Ordinal);
-        foreach (string name in new[] { "vae.safetensors", "samples.png", "reconstructions.png", "interpolations.png", "loss.svg", "history.csv" })
-            Assert.True(File.Exists(Path.Combine(run.Run, name)), $"{name} was not written:\n{run.Training}");
+        run.AssertRunWroteItsFiles();
         var checkpoint = Checkpoint.Read(run.Checkpoint);
         Assert.Equal(new HvaeConfig(64, [16], 4, [8], 2), checkpoint.Config);
         Assert.Equal(2, checkpoint.State.Epoch);

@@ -23,8 +23,7 @@ public sealed class CliVqVaeTests(VqVaeRunFixture run) : IClassFixture<VqVaeRunF
     public void Training_writes_a_vqvae_checkpoint_and_pictures()
     {
         Assert.Contains("training vqvae 64-16-4x3/16 bce commitment=0.25 ema=0.99 restart=0.01", run.Training.Stdout, StringComparison.Ordinal);
-        foreach (var name in new[] { "vae.safetensors", "samples.png", "reconstructions.png", "interpolations.png", "loss.svg", "history.csv" })
-            Assert.True(File.Exists(Path.Combine(run.Run, name)), $"{name} missing:\n{run.Training}");
+        run.AssertRunWroteItsFiles();
         var checkpoint = Checkpoint.Read(run.Checkpoint);
         Assert.Equal(new VqVaeConfig(64, [16], 4, 3, 16), checkpoint.Config);
         Assert.Equal(2, checkpoint.State.Epoch);

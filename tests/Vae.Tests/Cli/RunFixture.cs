@@ -26,6 +26,9 @@ public abstract class RunFixture : IDisposable
         Assert.True(Training.ExitCode == 0, Training.ToString());
     }
 
+    /// <summary>The files a training run writes into its output folder.</summary>
+    public static readonly string[] OutputFiles = ["vae.safetensors", "samples.png", "reconstructions.png", "interpolations.png", "loss.svg", "history.csv"];
+
     public string Folder => scratch.Path;
     public TinyIdxDataset Data { get; }
     /// <summary>8x10 images: a dataset of another image size.</summary>
@@ -36,6 +39,13 @@ public abstract class RunFixture : IDisposable
     public VaeRunResult Training { get; }
 
     public string File(string name) => scratch.File(name);
+
+    /// <summary>The fixture's run wrote every one of <see cref="OutputFiles"/>.</summary>
+    public void AssertRunWroteItsFiles()
+    {
+        foreach (string name in OutputFiles)
+            Assert.True(System.IO.File.Exists(Path.Combine(Run, name)), $"{name} was not written:\n{Training}");
+    }
 
     /// <summary>`vae train` on <see cref="Data"/> with the fixture's settings for <paramref name="epochs"/> epochs into <paramref name="output"/>.</summary>
     public string[] TrainArgs(int epochs, string output) =>

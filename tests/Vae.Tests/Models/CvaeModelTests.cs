@@ -59,13 +59,9 @@ public sealed class CvaeModelTests(ITestOutputHelper output)
         return (x, y, Download(backend, model.Eps.Slice(0, rows * config.Latent)));
     }
 
-    public static TheoryData<string, string> Fixtures => new()
-    {
-        { "cvae_reference_bce_784_32_8_c10.safetensors", "cpu" },
-        { "cvae_reference_mse_50_24_16_5_c3.safetensors", "cpu" },
-        { "cvae_reference_bce_784_32_8_c10.safetensors", "reference" },
-        { "cvae_reference_mse_50_24_16_5_c3.safetensors", "reference" },
-    };
+    public static TheoryData<string, string> Fixtures => PyTorchFixture.OnBothBackends(
+        "cvae_reference_bce_784_32_8_c10.safetensors",
+        "cvae_reference_mse_50_24_16_5_c3.safetensors");
 
     [Theory]
     [MemberData(nameof(Fixtures))]

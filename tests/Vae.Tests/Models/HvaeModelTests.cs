@@ -109,13 +109,9 @@ public sealed class HvaeModelTests
 
     // ------------------------------------------------------------------ PyTorch fixtures
 
-    public static TheoryData<string, string> Fixtures => new()
-    {
-        { "hvae_reference_bce_60_24_6_10_4.safetensors", "cpu" },
-        { "hvae_reference_mse_784_32_16_8_12_10_3.safetensors", "cpu" },
-        { "hvae_reference_bce_60_24_6_10_4.safetensors", "reference" },
-        { "hvae_reference_mse_784_32_16_8_12_10_3.safetensors", "reference" },
-    };
+    public static TheoryData<string, string> Fixtures => PyTorchFixture.OnBothBackends(
+        "hvae_reference_bce_60_24_6_10_4.safetensors",
+        "hvae_reference_mse_784_32_16_8_12_10_3.safetensors");
 
     [Theory]
     [MemberData(nameof(Fixtures))]

@@ -10,15 +10,10 @@ namespace Vae.Tests.Models;
 
 public sealed class PyTorchFixtureTests
 {
-    public static TheoryData<string, string> Fixtures => new()
-    {
-        { "vae_reference_bce_784_32_8.safetensors", "cpu" },
-        { "vae_reference_mse_784_24_16_5.safetensors", "cpu" },
-        { "vae_reference_bce_50_40_30_20_6.safetensors", "cpu" },
-        { "vae_reference_bce_784_32_8.safetensors", "reference" },
-        { "vae_reference_mse_784_24_16_5.safetensors", "reference" },
-        { "vae_reference_bce_50_40_30_20_6.safetensors", "reference" },
-    };
+    public static TheoryData<string, string> Fixtures => PyTorchFixture.OnBothBackends(
+        "vae_reference_bce_784_32_8.safetensors",
+        "vae_reference_mse_784_24_16_5.safetensors",
+        "vae_reference_bce_50_40_30_20_6.safetensors");
 
     [Theory]
     [MemberData(nameof(Fixtures))]

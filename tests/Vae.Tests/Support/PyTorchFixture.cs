@@ -24,6 +24,15 @@ public sealed class PyTorchFixture
         Batch = Meta.GetProperty("batch").GetInt32();
     }
 
+    /// <summary>(fixture, backend) pairs: every fixture on the CPU backend, then every fixture on the reference backend.</summary>
+    public static TheoryData<string, string> OnBothBackends(params string[] fixtures)
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string backend in new[] { "cpu", "reference" })
+            foreach (string fixture in fixtures) data.Add(fixture, backend);
+        return data;
+    }
+
     public string Path { get; }
     public SafeTensorsFile File { get; }
     /// <summary>The model's configuration JSON, with the fixture's own fields (batch, ...).</summary>
