@@ -68,6 +68,25 @@ public sealed class PyTorchFixture
             AssertClose("grad." + t.Name, gradients.AsSpan(t.Offset, t.Length).ToArray());
     }
 
+    /// <summary>
+    /// After Forward and Backward of a one-layer VAE on the fixture's batch: recon, kl and loss (recon + beta kl, nats
+    /// per image), mu, logvar, logits and every parameter gradient.
+    /// </summary>
+    public void AssertOneLayerVae(IGaussianVae model, float beta)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        int batch = Batch;
+        var totals = Download(model.Backend, model.LossTotals, 2);
+        double recon = totals[0] / batch, kl = totals[1] / batch;
+        AssertClose("recon", [recon]);
+        AssertClose("kl", [kl]);
+        AssertClose("loss", [recon + beta * kl]);
+        AssertClose("mu", Download(model.Backend, model.Mu, batch * model.Latent));
+        AssertClose("logvar", Download(model.Backend, model.LogVar, batch * model.Latent));
+        AssertClose("logits", Download(model.Backend, model.Logits, batch * model.Config.Input));
+        AssertGradients(model);
+    }
+
     /// <summary>The first <paramref name="count"/> values of a view, as doubles.</summary>
     public static double[] Download(IComputeBackend backend, DeviceSpan<float> view, int count)
     {
