@@ -6,11 +6,12 @@ const string Usage = """
 usage: vae <command> [options]
 
 commands:
-  train        train the VAE on Fashion-MNIST (or any IDX set), writing checkpoint and pictures to runs/vae/
-  eval         test-set loss, reconstruction, KL and latent statistics of a checkpoint (--json)
-  sample       decode z ~ N(0, I) into a grid of images
+  train        train a model of the family (--model vae|cvae|hvae|vqvae) on Fashion-MNIST or any IDX set,
+               writing checkpoint and pictures to runs/MODEL/
+  eval         test-set loss, reconstruction, KL and latent statistics of a checkpoint, -log p(x) (--nll), --json
+  sample       decode draws from the model's prior into a grid of images (cvae: --label; vqvae: fitted code prior)
   reconstruct  test images above their reconstructions
-  interpolate  decode the line between two test images' latent means
+  interpolate  decode the line between two test images' latent codes
   latent       2-D maps of the latent space: scatter of test means by class, decoded manifold, PCA, t-SNE
   anomaly      hold out each class in turn, train on the rest, detect it by the VAE's score: ROC AUC, precision, recall
   bench train  median training-step time, GFLOP/s against the FMA peak, bytes allocated per step

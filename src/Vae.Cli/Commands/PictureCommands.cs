@@ -9,7 +9,9 @@ public static class PictureCommands
     public const string SampleHelp = """
 usage: vae sample --checkpoint FILE [--count 64] [--columns 8] [--seed 1] [--label K] [--out samples.png]
 
-Decodes draws of z ~ N(0, I) and writes them as a grid (sigmoid probabilities as grey levels).
+Decodes draws from the checkpoint's generative model and writes them as a grid (sigmoid probabilities as grey
+levels): z ~ N(0, I) for vae and cvae; z2 ~ N(0, I), then z1 ~ p(z1 | z2) for hvae; for vqvae a grid of codes drawn
+from its prior over codes (fitted on the training set after each epoch, each position independently).
 
   --label K          conditional checkpoints (train --model cvae): every sample is drawn for class K (0 .. classes-1).
                      Without --label a conditional checkpoint draws one row of --columns samples per class (class 0
@@ -19,13 +21,16 @@ Decodes draws of z ~ N(0, I) and writes them as a grid (sigmoid probabilities as
     public const string ReconstructHelp = """
 usage: vae reconstruct --checkpoint FILE [--data DIR] [--first 0] [--count 16] [--columns 8] [--out reconstructions.png]
 
-Writes test images (rows of inputs) above their reconstructions through the posterior mean.
+Writes test images (rows of inputs) above their reconstructions through the posterior mean (hvae: of q(z1 | x); cvae:
+under each image's own label; vqvae: the encoder's output replaced by its nearest codes).
 """ + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 
     public const string InterpolateHelp = """
 usage: vae interpolate --checkpoint FILE [--data DIR] [--from 0] [--to 1] [--steps 10] [--out interpolation.png]
 
-Decodes points on the straight line between the posterior means of test images --from and --to (both included).
+Decodes points on the straight line between the posterior means of test images --from and --to (both included);
+hvae: the means of q(z1 | x); cvae: the two images' one-hot labels move along with the means; vqvae: the encoder's
+outputs, each point quantized to its nearest codes before decoding.
 """ + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 
     public static int Sample(CliArgs cli)

@@ -1,5 +1,6 @@
-// `vae train`: trains the VAE on an IDX image set (Fashion-MNIST by default), checkpointing after every epoch into the
-// output folder together with pictures, loss curves and the history. --resume continues a run bit-exactly.
+// `vae train`: trains a model of the VAE family (--model vae|cvae|hvae|vqvae) on an IDX image set (Fashion-MNIST by
+// default), checkpointing after every epoch into the output folder together with pictures, loss curves and the
+// history. --resume continues a run bit-exactly.
 using System.Globalization;
 using Vae.Checkpoints;
 using Vae.Data;
@@ -11,15 +12,56 @@ namespace Vae.Cli.Commands;
 public static class TrainCommand
 {
     public const string Help = """
-usage: vae train [--model vae] [--data DIR] [--epochs 10] [--batch 128] [--hidden 400,400] [--latent 20]
-                 [--lr 1e-3] [--beta 1] [--recon bce|mse] [--weight-decay 0] [--clip 0] [--seed 1]
-                 [--out DIR] [--resume] [--force] [--backend cpu] [--threads N] [--no-graph]
+usage: vae train [--model vae|cvae|hvae|vqvae] [model flags] [--data DIR] [--epochs 10] [--batch 128]
+                 [--lr 1e-3] [--weight-decay 0] [--clip 0] [--seed 1]
+                 [--out runs/MODEL] [--resume] [--force] [--backend cpu] [--threads N] [--no-graph]
                  [--kl-warmup EPOCHS | --kl-cycle EPOCHS [--kl-ramp 0.5] | --kl-capacity NATS [--kl-capacity-epochs E]]
-                 [--free-bits NATS] [--iwae K]
+                 [--free-bits NATS]
 
-Trains the VAE (default: the seed model 784-400-400-20, BCE + KL, Adam 1e-3, batch 128, 10 epochs) and writes into
-the output folder (default runs/vae/): vae.safetensors (weights, Adam state, counters; rewritten atomically after
-every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and history.csv.
+Trains a model of the VAE family (default: the seed VAE 784-400-400-20, BCE + KL, Adam 1e-3, batch 128, 10 epochs)
+and writes into the output folder (default runs/MODEL/, e.g. runs/vae/): vae.safetensors (weights, Adam state,
+counters; rewritten atomically after every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
+history.csv.
+
+models (--model, default vae) and their flags with their defaults; a run keeps them, so --resume refuses them:
+  vae                the VAE and beta-VAE: [--hidden 400,400] [--latent 20] [--beta 1] [--recon bce] [--iwae 1]
+  cvae               the conditional VAE (Sohn et al. 2015): the one-hot class label joins the encoder's and the
+                     decoder's inputs; the data must carry labels. [--hidden 400,400] [--latent 20] [--beta 1]
+                     [--recon bce]
+  hvae               the hierarchical VAE with two stochastic layers (Burda et al. 2016): x -> --hidden -> z1
+                     (--latent) -> --hidden2 -> z2 (--latent2); p(z1|z2) through --hidden2 reversed, p(x|z1) through
+                     --hidden reversed. [--hidden 400,400] [--latent 32] [--hidden2 100,100] [--latent2 16] [--beta 1]
+                     [--recon bce]
+  vqvae              the VQ-VAE (van den Oord et al. 2017): the encoder's output is a grid of --positions vectors of
+                     --code-dim values, each replaced by its nearest of --codes codebook vectors. [--hidden 400,400]
+                     [--positions 16] [--code-dim 16] [--codes 128] [--commitment 0.25] [--ema | --no-ema]
+                     [--ema-decay 0.99] [--restart-threshold 0.01] [--recon bce]; no --beta and no --weight-decay
+                     (its "KL" is the constant --positions x ln(--codes) nats, so the KL flags below change nothing)
+
+  --hidden H1,H2     hidden layer sizes of the encoder, input side first; the decoder mirrors them
+  --latent L         latent dimensions (hvae: of z1)
+  --beta B           the weight of the KL term (beta-VAE; 1 = the ELBO)
+  --recon bce|mse    the reconstruction term: BCE from the logits (Bernoulli), or squared error of sigmoid(logits)
+  --iwae K           vae: train the IWAE bound (Burda et al. 2016) instead of the ELBO: K posterior samples per
+                     image, objective log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), its gradient weighted by the normalized
+                     weights (1 = the ELBO, at most 64; a step costs about K times the decoder's work). The loss shown
+                     is recon + kl averaged over the K samples (the K-sample -ELBO); each epoch also prints the IWAE-K
+                     bound on the training batches and on the test set. --beta and --kl-warmup/--kl-cycle weight
+                     log p(z) - log q(z|x) inside each log-weight; --free-bits and --kl-capacity act on a KL term this
+                     objective does not have, so they are refused
+  --hidden2 G1,G2    hvae: hidden sizes of q(z2|z1), z1 side first; p(z1|z2) uses them reversed
+  --latent2 L2       hvae: dimensions of the top layer z2
+  --positions P      vqvae: latent vectors per image
+  --code-dim D       vqvae: values per latent vector and per codebook vector
+  --codes K          vqvae: codebook vectors
+  --commitment W     vqvae: the weight of the commitment loss ||z_e - sg(e)||^2
+  --ema, --no-ema    vqvae: update the codebook by exponential moving averages (the default), or train it by the
+                     codebook loss ||sg(z_e) - e||^2
+  --ema-decay G      vqvae: the decay of the moving averages
+  --restart-threshold T
+                     vqvae: after each epoch, codes chosen fewer than T times the average are restarted from encoder
+                     outputs of a random training batch (0 = never); then the prior over codes (per position) is
+                     refitted on the training set, for `vae sample` and the eval bound
 
   --epochs N         total epochs of the run; with --resume the run continues until N epochs are done
   --resume           continue the checkpoint in the output folder with its own settings (bit-exact continuation)
@@ -31,14 +73,8 @@ every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
                      over --kl-capacity-epochs (default: all epochs); use a large beta, e.g. --beta 100
   --free-bits L      free bits (Kingma et al. 2016): a KL floor of L nats per latent dimension; the KL term becomes
                      sum_j max(L, KL_j), KL_j the batch-mean KL of latent j, so no latent is pushed below L nats
-                     (0 = off; combines with --beta, --kl-warmup and --kl-cycle, not with --kl-capacity)
-  --iwae K           train the IWAE bound (Burda et al. 2016) instead of the ELBO: K posterior samples per image,
-                     objective log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), its gradient weighted by the normalized
-                     weights (1 = the ELBO, at most 64; a step costs about K times the decoder's work). The loss shown
-                     is recon + kl averaged over the K samples (the K-sample -ELBO); each epoch also prints the IWAE-K
-                     bound on the training batches and on the test set. --beta and --kl-warmup/--kl-cycle weight
-                     log p(z) - log q(z|x) inside each log-weight; --free-bits and --kl-capacity act on a KL term this
-                     objective does not have, so they are refused
+                     (hvae: every dimension of both layers; 0 = off; combines with --beta, --kl-warmup and --kl-cycle,
+                     not with --kl-capacity)
   --no-graph         on --backend cuda, launch every kernel of every step instead of replaying a captured CUDA graph
 """ + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
 

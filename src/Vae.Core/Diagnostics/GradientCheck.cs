@@ -116,51 +116,22 @@ public static class GradientCheck
 /// <summary>The VAE loss (nats per image) in double precision, straight from the formulas, on a copy of the flat parameters.</summary>
 public sealed class DoubleVaeLoss(VaeConfig config, IReadOnlyList<NamedTensor> tensors, float[] parameters)
 {
-    public double[] Parameters { get; } = parameters.Select(v => (double)v).ToArray();
-    readonly Dictionary<string, NamedTensor> byName = tensors.ToDictionary(t => t.Name);
+    readonly DoubleLayers layers = new(tensors, parameters);
 
-    double[] Linear(string name, double[] x, int rows, int inF, int outF)
-    {
-        var w = byName[name + ".weight"];
-        var b = byName[name + ".bias"];
-        var y = new double[rows * outF];
-        for (int r = 0; r < rows; r++)
-            for (int o = 0; o < outF; o++)
-            {
-                double s = Parameters[b.Offset + o];
-                for (int i = 0; i < inF; i++) s += x[r * inF + i] * Parameters[w.Offset + o * inF + i];
-                y[r * outF + o] = s;
-            }
-        return y;
-    }
-
-    static double[] Relu(double[] v) => v.Select(a => Math.Max(0, a)).ToArray();
+    public double[] Parameters => layers.Parameters;
 
     /// <summary>The encoder on the first <paramref name="rows"/> images of <paramref name="x"/>: mu and logVar, (rows, L) each.</summary>
     public (double[] Mu, double[] LogVar) Encode(float[] x, int rows)
     {
-        var h = x.Take(rows * config.Input).Select(v => (double)v).ToArray();
-        int width = config.Input;
-        for (int i = 0; i < config.Hidden.Length; i++)
-        {
-            h = Relu(Linear($"enc.{i}", h, rows, width, config.Hidden[i]));
-            width = config.Hidden[i];
-        }
-        return (Linear("mu", h, rows, width, config.Latent), Linear("logvar", h, rows, width, config.Latent));
+        var (h, width) = layers.Hidden("enc", x.Take(rows * config.Input).Select(v => (double)v).ToArray(), rows, config.Input, config.Hidden);
+        return (layers.Linear("mu", h, rows, width, config.Latent), layers.Linear("logvar", h, rows, width, config.Latent));
     }
 
     /// <summary>The decoder's logits (rows, D) for latents <paramref name="z"/> (rows, L).</summary>
     public double[] DecodeLogits(double[] z, int rows)
     {
-        var g = z;
-        int width = config.Latent;
-        for (int i = 0; i < config.Hidden.Length; i++)
-        {
-            int size = config.Hidden[config.Hidden.Length - 1 - i];
-            g = Relu(Linear($"dec.{i}", g, rows, width, size));
-            width = size;
-        }
-        return Linear("out", g, rows, width, config.Input);
+        var (g, width) = layers.Hidden("dec", z, rows, config.Latent, config.Hidden.Reverse().ToArray());
+        return layers.Linear("out", g, rows, width, config.Input);
     }
 
     public double Loss(float[] xf, float[] epsf, int rows)

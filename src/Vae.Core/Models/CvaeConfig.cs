@@ -2,7 +2,6 @@
 // decoder mirrors them), latent size, reconstruction loss and beta, plus the number of classes whose one-hot label
 // conditions both networks. Stored as JSON ("model":"cvae") in every checkpoint's metadata.
 using System.Globalization;
-using System.Text.Json;
 
 namespace Vae.Models;
 
@@ -41,49 +40,18 @@ public sealed record CvaeConfig : IModelConfig
 
     public override int GetHashCode() => HashCode.Combine(Network, Classes);
 
-    public string ToJson()
+    public string ToJson() => ConfigJson.Write(Kind, Input, Hidden, w =>
     {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms))
-        {
-            w.WriteStartObject();
-            w.WriteString("model", Kind);
-            w.WriteNumber("input", Input);
-            w.WriteStartArray("hidden");
-            foreach (int h in Hidden) w.WriteNumberValue(h);
-            w.WriteEndArray();
-            w.WriteNumber("latent", Latent);
-            w.WriteNumber("classes", Classes);
-            w.WriteString("recon", Reconstruction == ReconstructionLoss.Bce ? "bce" : "mse");
-            w.WriteNumber("beta", Beta);
-            w.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
-    }
+        w.WriteNumber("latent", Latent);
+        w.WriteNumber("classes", Classes);
+        ConfigJson.WriteReconstruction(w, Reconstruction);
+        w.WriteNumber("beta", Beta);
+    });
 
     /// <summary>Parses <see cref="ToJson"/>'s format (unknown keys are ignored; recon and beta default to bce and 1); throws InvalidDataException with <paramref name="source"/>.</summary>
-    public static CvaeConfig FromJson(string json, string source)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(json);
-            var root = doc.RootElement;
-            string? kind = root.TryGetProperty("model", out var model) ? model.GetString() : null;
-            if (kind != "cvae")
-                throw new InvalidDataException($"{source}: the checkpoint holds a '{kind ?? "vae"}' model, not a conditional one ('cvae').");
-            return new CvaeConfig(
-                root.GetProperty("input").GetInt32(),
-                root.GetProperty("hidden").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
-                root.GetProperty("latent").GetInt32(),
-                root.GetProperty("classes").GetInt32(),
-                VaeConfig.ParseReconstruction(root.TryGetProperty("recon", out var r) ? r.GetString() ?? "bce" : "bce"),
-                root.TryGetProperty("beta", out var b) ? b.GetSingle() : 1f);
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
-        {
-            throw new InvalidDataException($"{source}: the conditional VAE configuration '{json}' is not valid ({e.Message}).", e);
-        }
-    }
+    public static CvaeConfig FromJson(string json, string source) => ConfigJson.Read(json, source, "cvae", root => new CvaeConfig(
+        ConfigJson.Required(root, "input").GetInt32(), ConfigJson.Sizes(root, "hidden"), ConfigJson.Required(root, "latent").GetInt32(),
+        ConfigJson.Required(root, "classes").GetInt32(), ConfigJson.Reconstruction(root), ConfigJson.Optional(root, "beta", 1f)));
 
     public override string ToString() => Describe() + " " + Reconstruction.ToString().ToLowerInvariant() + " beta=" + Beta.ToString(CultureInfo.InvariantCulture);
 }

@@ -18,14 +18,13 @@ using Vae.Training;
 
 namespace Vae.Models;
 
-public sealed class CvaeModel : ITrainableModel, IImportanceSampled
+public sealed class CvaeModel : IGaussianVae, IImportanceSampled
 {
     readonly IComputeBackend backend;
-    readonly ReluMlp encoder, decoder;
-    readonly Linear heads, output;
+    readonly Mlp encoder, decoder;   // enc.i then the heads layer [mu | logvar]; dec.i then the output layer "out"
     readonly DeviceBuffer activationBuffer;
     readonly DeviceSpan<float> biasGradients;   // all bias gradients: one contiguous region, zeroed once per step
-    readonly DeviceSpan<float> encoderInput, decoderInput, headsOut, klPerDimension;
+    readonly DeviceSpan<float> encoderInput, decoderInput, klPerDimension;
     readonly DeviceSpan<float> dLogits, gradA, gradB, dDecoderInput, dz, dCondition, dMu, dLogVar, dHeads;
     readonly List<NamedTensor> namedTensors = [];
 
@@ -38,37 +37,29 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
         Config = config;
         Capacity = capacity;
         int d = config.Input, c = config.Classes, l = config.Latent, b = capacity;
-        int[] encSizes = [d + c, .. config.Hidden];                // enc.0 reads [x | y]
-        int[] decSizes = [l + c, .. config.Hidden.Reverse()];      // dec.0 (or out) reads [z | y]
-        int top = encSizes[^1];
+        (encoder, decoder) = GaussianVae.Networks(d + c, config.Hidden, l, l + c, d);   // enc.0 reads [x | y], dec.0 (or out) [z | y]
 
         // Weights first, then every bias, so the bias gradients form one region (zeroed once per Backward).
         var layout = new TensorLayout();
-        int firstBias = GaussianVae.DeclareParameters(layout, encSizes, decSizes, l, d);
+        int firstBias = Mlp.AddParameters(layout, encoder, decoder);
         Parameters = new ParameterStore(backend, layout);
         biasGradients = Parameters.Gradients.Slice(firstBias, layout.TotalLength - firstBias);
-        heads = new Linear(top, 2 * l, Parameters.Parameter("heads.weight"), Parameters.Parameter("heads.bias"),
-            Parameters.Gradient("heads.weight"), Parameters.Gradient("heads.bias"));
-        output = new Linear(decSizes[^1], d, Parameters.Parameter("out.weight"), Parameters.Parameter("out.bias"),
-            Parameters.Gradient("out.weight"), Parameters.Gradient("out.bias"));
 
         // Activations and activation gradients for Capacity rows.
-        int widest = Math.Max(1, config.Hidden.Length > 0 ? config.Hidden.Max() : 0);
+        int widest = Math.Max(1, Math.Max(encoder.WidestHidden, decoder.WidestHidden));
         var acts = new TensorLayout();
         var views = new Dictionary<string, TensorEntry>(StringComparer.Ordinal);
         void Add(string name, params int[] shape) => views[name] = acts.Add(name, shape);
         Add("input", b, d);
         Add("condition", b, c);
         Add("enc.input", b, d + c);
-        ReluMlp.AddOutputs(acts, "enc", encSizes, b);
-        Add("heads", b, 2 * l);
+        encoder.AddOutputs(acts, b);
         Add("mu", b, l);
         Add("logvar", b, l);
         Add("eps", b, l);
         Add("z", b, l);
         Add("dec.input", b, l + c);
-        ReluMlp.AddOutputs(acts, "dec", decSizes, b);
-        Add("logits", b, d);
+        decoder.AddOutputs(acts, b);
         Add("prediction", b, d);
         Add("recon.per_sample", b);
         Add("kl.per_sample", b);
@@ -86,18 +77,17 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
         activationBuffer = backend.Allocate((long)acts.TotalLength * sizeof(float));
         var flat = activationBuffer.AsSpan<float>();
         DeviceSpan<float> V(string name) => TensorLayout.View(flat, views[name]);
-        encoder = new ReluMlp("enc", encSizes, Parameters, acts, flat);
-        decoder = new ReluMlp("dec", decSizes, Parameters, acts, flat);
+        encoder.Bind(Parameters, flat);
+        decoder.Bind(Parameters, flat);
         Input = V("input");
         Condition = V("condition");
         encoderInput = V("enc.input");
-        headsOut = V("heads");
         Mu = V("mu");
         LogVar = V("logvar");
         Eps = V("eps");
         Z = V("z");
         decoderInput = V("dec.input");
-        Logits = V("logits");
+        Logits = decoder.Output;
         Prediction = V("prediction");
         ReconPerSample = V("recon.per_sample");
         KlPerSample = V("kl.per_sample");
@@ -115,10 +105,8 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
         LatentGroups = [new LatentGroup("z", l, Mu, LossTotals.Slice(1, 1))];
 
         // PyTorch state_dict names, in its order.
-        encoder.AddNamedTensors(namedTensors);
-        GaussianVae.AddNamedHeads(namedTensors, layout, "heads", l, top);
-        decoder.AddNamedTensors(namedTensors);
-        ReluMlp.AddNamedLinear(namedTensors, layout, "out");
+        namedTensors.AddRange(encoder.NamedTensors("mu", "logvar"));
+        namedTensors.AddRange(decoder.NamedTensors());
     }
 
     public CvaeConfig Config { get; }
@@ -144,22 +132,16 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
     public DeviceSpan<float> KlPerDimension => klPerDimension;
 
     public int Classes => Config.Classes;
+    int IGaussianVae.Latent => Config.Latent;
+    ReconstructionLoss IGaussianVae.Reconstruction => Config.Reconstruction;
     public int NoisePerRow => Config.Latent;
     public DeviceSpan<float> Noise => Eps;
     public IReadOnlyList<LatentGroup> LatentGroups { get; }
     public void AfterOptimizerStep(int rows) { }
-    public IImportanceWeighted CreateImportanceWeights(int maxSamples = 0) => new CvaeImportanceWeights(this, maxSamples);
+    public IImportanceWeighted CreateImportanceWeights(int maxSamples = 0) => new VaeImportanceWeights(this, maxSamples);
 
     /// <summary>PyTorch's nn.Linear initialization from a Philox stream of <paramref name="seed"/> (<see cref="LinearInit"/>), the same on every backend.</summary>
-    public void InitializeParameters(ulong seed) => LinearInit.PyTorchDefault(Parameters, AllLayers(), seed);
-
-    IEnumerable<Linear> AllLayers()
-    {
-        foreach (var layer in encoder.Layers) yield return layer;
-        yield return heads;
-        foreach (var layer in decoder.Layers) yield return layer;
-        yield return output;
-    }
+    public void InitializeParameters(ulong seed) => LinearInit.PyTorchDefault(Parameters, encoder.Layers.Concat(decoder.Layers), seed);
 
     // ------------------------------------------------------------------ forward
 
@@ -169,16 +151,14 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
         CheckRows(rows);
         int l = Config.Latent;
         backend.Concat(Input, Condition, encoderInput, rows, Config.Input, Config.Classes);
-        heads.Forward(backend, encoder.Forward(backend, encoderInput, rows), headsOut, rows);
-        backend.Split(headsOut, Mu, LogVar, rows, l, l);
+        backend.Split(encoder.Forward(backend, encoderInput, rows), Mu, LogVar, rows, l, l);
     }
 
     /// <summary>Z = Mu + exp(LogVar / 2) * Eps for the first rows (log-variance clamped, see <see cref="Reparameterization"/>).</summary>
     public void Reparameterize(int rows)
     {
         CheckRows(rows);
-        int n = rows * Config.Latent;
-        backend.ReparameterizeForward(Mu.Slice(0, n), LogVar.Slice(0, n), Eps.Slice(0, n), Z.Slice(0, n), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
+        GaussianVae.Reparameterize(backend, Mu, LogVar, Eps, Z, rows * Config.Latent);
     }
 
     /// <summary>[Z | Condition] (rows, L + C) -> Logits (rows, D), and Prediction = sigmoid(Logits) when <paramref name="probabilities"/>.</summary>
@@ -186,23 +166,12 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
     {
         CheckRows(rows);
         backend.Concat(Z, Condition, decoderInput, rows, Config.Latent, Config.Classes);
-        output.Forward(backend, decoder.Forward(backend, decoderInput, rows), Logits, rows);
-        if (probabilities)
-        {
-            int n = rows * Config.Input;
-            backend.ActivationForward(Activation.Sigmoid, Logits.Slice(0, n), Prediction.Slice(0, n));
-        }
+        decoder.Forward(backend, decoderInput, rows);
+        if (probabilities) ReconstructionTerm.Probabilities(backend, Logits, Prediction, rows, Config.Input);
     }
 
     /// <summary>The training forward pass on Input, Condition and Eps: writes ReconPerSample, KlPerSample and LossTotals = [sum recon, sum KL].</summary>
-    public void Forward(int rows)
-    {
-        Encode(rows);
-        Reparameterize(rows);
-        Decode(rows, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
-        GaussianVae.ReconstructionForward(backend, Config.Reconstruction, Logits, Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, Config.Input);
-        backend.KlStandardNormalForward(Mu, LogVar, KlPerSample, LossTotals.Slice(1, 1), rows, Config.Latent);
-    }
+    public void Forward(int rows) => GaussianVae.ForwardElbo(this, rows);
 
     // ------------------------------------------------------------------ backward
 
@@ -216,24 +185,22 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
     /// </summary>
     public void Backward(int rows, float klWeight, float freeBits)
     {
-        GaussianVae.CheckKlArguments(klWeight, freeBits);
+        ModelChecks.KlArguments(klWeight, freeBits);
         CheckRows(rows);
         backend.Fill(biasGradients, 0f);
 
         // Reconstruction term -> dLogits (rows, D).
-        GaussianVae.ReconstructionBackward(backend, Config.Reconstruction, Logits, Prediction, Input, dLogits, rows, Config.Input, 1f / rows);
+        ReconstructionTerm.Backward(backend, Config.Reconstruction, Logits, Prediction, Input, dLogits, rows, Config.Input, 1f / rows);
 
         // Decoder, top down, to the gradient of [z | y]; only its z part flows on.
-        output.Backward(backend, decoder.Top(decoderInput), dLogits, decoder.Layers.Count > 0 ? gradA : dDecoderInput, rows);
-        decoder.Backward(backend, decoderInput, gradA, gradB, dDecoderInput, rows);
+        decoder.Backward(backend, decoderInput, dLogits, dDecoderInput, gradA, gradB, rows);
         backend.Split(dDecoderInput, dz, dCondition, rows, Config.Latent, Config.Classes);
 
         // Reparameterization and KL -> dHeads (rows, 2L) = [dMu | dLogVar].
         GaussianVae.LatentBackward(backend, Mu, LogVar, Eps, dz, dMu, dLogVar, dHeads, klPerDimension, rows, Config.Latent, klWeight, freeBits);
 
         // Encoder, top down; its input [x | y] needs no gradient.
-        heads.Backward(backend, encoder.Top(encoderInput), dHeads, encoder.Layers.Count > 0 ? gradA : default, rows);
-        encoder.Backward(backend, encoderInput, gradA, gradB, default, rows);
+        encoder.Backward(backend, encoderInput, dHeads, default, gradA, gradB, rows);
     }
 
     // ------------------------------------------------------------------ host-side conveniences (allocate; not for hot loops)
@@ -242,34 +209,26 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
     public float[] Sample(int count, ulong seed, ReadOnlySpan<int> labels = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        var condition = OneHot(labels, count);
-        int l = Config.Latent, d = Config.Input;
-        var result = new float[count * d];
-        for (int start = 0; start < count; start += Capacity)
+        var conditions = OneHot(labels, count);
+        int l = Config.Latent;
+        return HostPasses.InChunks(backend, Capacity, count, (start, rows) =>
         {
-            int rows = Math.Min(Capacity, count - start);
             backend.RandomNormal(Z.Slice(0, rows * l), seed, (ulong)start * (ulong)l);
-            DecodeChunk(condition, start, rows, result);
-        }
-        return result;
+            UploadConditions(conditions, start, rows);
+            Decode(rows);
+        }, Prediction, Config.Input);
     }
 
     /// <summary>Posterior means (count, L) of images (count, D) with their labels.</summary>
     public float[] EncodeMeans(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int count)
     {
-        CheckImages(images, count);
-        var condition = OneHot(labels, count);
-        int l = Config.Latent, d = Config.Input, c = Config.Classes;
-        var result = new float[count * l];
-        for (int start = 0; start < count; start += Capacity)
+        ModelChecks.Images(images, count, Config.Input);
+        var conditions = OneHot(labels, count);
+        return HostPasses.InChunks(backend, Capacity, count, images, Input, (start, rows) =>
         {
-            int rows = Math.Min(Capacity, count - start);
-            backend.Upload(images.Slice(start * d, rows * d), Input.Slice(0, rows * d));
-            backend.Upload<float>(condition.AsSpan(start * c, rows * c), Condition.Slice(0, rows * c));
+            UploadConditions(conditions, start, rows);
             Encode(rows);
-            backend.Download<float>(Mu.Slice(0, rows * l), result.AsSpan(start * l, rows * l));
-        }
-        return result;
+        }, Mu, Config.Latent);
     }
 
     /// <summary>Decodes latent codes (count, L) under their labels to probabilities (count, D).</summary>
@@ -279,19 +238,13 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
     public float[] DecodeLatents(ReadOnlySpan<float> latents, float[] conditions, int count)
     {
         ArgumentNullException.ThrowIfNull(conditions);
-        int l = Config.Latent, c = Config.Classes;
-        if (count < 0 || latents.Length != count * l)
-            throw new ArgumentException($"Expected {count} latent codes of size {l} ({count * l} floats), got {latents.Length}.", nameof(latents));
-        if (conditions.Length != count * c)
-            throw new ArgumentException($"Expected {count} condition rows of {c} classes ({count * c} floats), got {conditions.Length}.", nameof(conditions));
-        var result = new float[count * Config.Input];
-        for (int start = 0; start < count; start += Capacity)
+        ModelChecks.RowsOf(latents, count, Config.Latent, $"latent codes of size {Config.Latent}");
+        ModelChecks.RowsOf<float>(conditions, count, Config.Classes, $"condition rows of {Config.Classes} classes");
+        return HostPasses.InChunks(backend, Capacity, count, latents, Z, (start, rows) =>
         {
-            int rows = Math.Min(Capacity, count - start);
-            backend.Upload(latents.Slice(start * l, rows * l), Z.Slice(0, rows * l));
-            DecodeChunk(conditions, start, rows, result);
-        }
-        return result;
+            UploadConditions(conditions, start, rows);
+            Decode(rows);
+        }, Prediction, Config.Input);
     }
 
     /// <summary>Reconstructions (count, D) of images (count, D) through the posterior mean, decoded under the images' own labels.</summary>
@@ -306,32 +259,17 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
     public float[] Interpolate(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int steps, int labelA = -1, int labelB = -1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 2);
-        CheckImages(a, 1);
-        CheckImages(b, 1);
-        int d = Config.Input, l = Config.Latent, c = Config.Classes;
-        var pair = new float[2 * d];
-        a.CopyTo(pair);
-        b.CopyTo(pair.AsSpan(d));
-        var ends = OneHot([labelA, labelB], 2);
-        var mu = EncodeMeans(pair, [labelA, labelB], 2);
-        var path = new float[steps * l];
-        var conditions = new float[steps * c];
-        for (int s = 0; s < steps; s++)
-        {
-            float t = s / (float)(steps - 1);
-            for (int j = 0; j < l; j++) path[s * l + j] = (1 - t) * mu[j] + t * mu[l + j];
-            for (int k = 0; k < c; k++) conditions[s * c + k] = (1 - t) * ends[k] + t * ends[c + k];
-        }
+        var pair = HostPasses.Pair(a, b, Config.Input);
+        var path = HostPasses.Line(EncodeMeans(pair, [labelA, labelB], 2), Config.Latent, steps);
+        var conditions = HostPasses.Line(OneHot([labelA, labelB], 2), Config.Classes, steps);
         return DecodeLatents(path, conditions, steps);
     }
 
-    /// <summary>Rows start .. start+rows-1 of <paramref name="conditions"/> into Condition, decodes Z, and downloads the probabilities into <paramref name="result"/>.</summary>
-    void DecodeChunk(float[] conditions, int start, int rows, float[] result)
+    /// <summary>Rows start .. start+rows-1 of <paramref name="conditions"/> into Condition.</summary>
+    void UploadConditions(float[] conditions, int start, int rows)
     {
-        int c = Config.Classes, d = Config.Input;
+        int c = Config.Classes;
         backend.Upload<float>(conditions.AsSpan(start * c, rows * c), Condition.Slice(0, rows * c));
-        Decode(rows);
-        backend.Download<float>(Prediction.Slice(0, rows * d), result.AsSpan(start * d, rows * d));
     }
 
     // ------------------------------------------------------------------ helpers
@@ -353,16 +291,7 @@ public sealed class CvaeModel : ITrainableModel, IImportanceSampled
         return rows;
     }
 
-    void CheckRows(int rows)
-    {
-        if (rows < 1 || rows > Capacity) throw new ArgumentOutOfRangeException(nameof(rows), rows, $"Rows must be in [1, {Capacity}] (the model's batch capacity).");
-    }
-
-    void CheckImages(ReadOnlySpan<float> images, int count)
-    {
-        if (count < 0 || images.Length != count * Config.Input)
-            throw new ArgumentException($"Expected {count} images of {Config.Input} pixels ({count * Config.Input} floats), got {images.Length}. Is the data the size the model was trained on?", nameof(images));
-    }
+    void CheckRows(int rows) => ModelChecks.Rows(rows, Capacity);
 
     public void Dispose()
     {

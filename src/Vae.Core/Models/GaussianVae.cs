@@ -1,12 +1,14 @@
-// The parts that the Gaussian-latent members of the family (the VAE, the conditional VAE) build and compute the same
-// way, so each model keeps only its own wiring:
-// - the parameter layout: ReLU encoder layers "enc.i", the (2L, H) heads layer [mu | logvar], ReLU decoder layers
-//   "dec.i", the output layer "out"; every weight first, then every bias, so the bias gradients are one region;
-// - the reconstruction term from the decoder's logits (BCE from logits, or squared error of sigmoid(logits)) and its
-//   gradient with respect to the logits;
-// - the gradient through the reparameterization z = mu + exp(logvar / 2) eps and the KL to N(0, I) (optionally floored
-//   by free bits) into the heads output [mu | logvar];
-// - the PyTorch state_dict names of the heads layer, which PyTorch holds as two layers mu and logvar.
+// The parts that the Gaussian-latent members of the family build and compute the same way, so each model keeps only
+// its own wiring:
+// - the networks of the one-layer VAEs (the VAE, the conditional VAE): ReLU encoder layers "enc.i" ending in the
+//   (2L, H) heads layer [mu | logvar], ReLU decoder layers "dec.i" ending in the output layer "out" (Nn/Mlp; PyTorch
+//   holds the heads layer as two layers mu and logvar, which Mlp.NamedTensors names);
+// - the reparameterization z = mu + exp(logvar / 2) eps, and for importance weights the same sample with sigma * eps
+//   beside it (the posterior density without the cancellation of z - mu);
+// - the gradient through the reparameterization and the KL to N(0, I) (optionally floored by free bits) into the heads
+//   output [mu | logvar] (the one-layer VAEs' latent, the hierarchical VAE's top layer z2);
+// - the ELBO's forward pass of the one-layer VAEs, and IGaussianVae, what they expose to it and to their shared
+//   importance weights (VaeImportanceWeights).
 using Vae.Nn;
 
 namespace Vae.Models;
@@ -14,56 +16,51 @@ namespace Vae.Models;
 public static class GaussianVae
 {
     /// <summary>
-    /// Declares enc.i (encSizes[i] -> encSizes[i + 1]), heads (encSizes[^1] -> 2 latent), dec.i (decSizes[i] ->
-    /// decSizes[i + 1]) and out (decSizes[^1] -> output): all weights, then all biases. Returns where the biases start.
+    /// The two networks of a one-layer Gaussian VAE: the encoder, hidden layers enc.i of the widths <paramref name="hidden"/>
+    /// from <paramref name="encoderInput"/> values, then the (2 latent) heads layer [mu | logvar]; the decoder, hidden
+    /// layers dec.i of the widths in reverse from <paramref name="decoderInput"/> values, then the layer "out" of
+    /// <paramref name="output"/> logits.
     /// </summary>
-    public static int DeclareParameters(TensorLayout layout, int[] encSizes, int[] decSizes, int latent, int output)
+    public static (Mlp Encoder, Mlp Decoder) Networks(int encoderInput, int[] hidden, int latent, int decoderInput, int output)
     {
-        ArgumentNullException.ThrowIfNull(layout);
-        ArgumentNullException.ThrowIfNull(encSizes);
-        ArgumentNullException.ThrowIfNull(decSizes);
-        ReluMlp.AddWeights(layout, "enc", encSizes);
-        layout.Add("heads.weight", 2 * latent, encSizes[^1]);
-        ReluMlp.AddWeights(layout, "dec", decSizes);
-        layout.Add("out.weight", output, decSizes[^1]);
-        int firstBias = layout.TotalLength;
-        ReluMlp.AddBiases(layout, "enc", encSizes);
-        layout.Add("heads.bias", 2 * latent);
-        ReluMlp.AddBiases(layout, "dec", decSizes);
-        layout.Add("out.bias", output);
-        return firstBias;
+        ArgumentNullException.ThrowIfNull(hidden);
+        return (Mlp.Stack("enc", encoderInput, hidden, "heads", 2 * latent),
+            Mlp.Stack("dec", decoderInput, hidden.Reverse().ToArray(), "out", output));
     }
 
-    /// <summary>perSample (rows) and total[0] of the reconstruction nats of targets (rows, cols) given the logits (BCE) or the sigmoid prediction (MSE).</summary>
-    public static void ReconstructionForward(IComputeBackend backend, ReconstructionLoss loss, DeviceSpan<float> logits, DeviceSpan<float> prediction,
-        DeviceSpan<float> targets, DeviceSpan<float> perSample, DeviceSpan<float> total, int rows, int cols)
+    /// <summary>
+    /// The ELBO's forward pass of a one-layer VAE on its Input (Condition) and noise: encode, sample z, decode, then
+    /// ReconPerSample, KlPerSample (KL to N(0, I)) and LossTotals = [sum recon, sum KL] over the rows.
+    /// </summary>
+    public static void ForwardElbo(IGaussianVae model, int rows)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var backend = model.Backend;
+        model.Encode(rows);
+        model.Reparameterize(rows);
+        model.Decode(rows, probabilities: model.Reconstruction == ReconstructionLoss.Mse);
+        ReconstructionTerm.Forward(backend, model.Reconstruction, model.Logits, model.Prediction, model.Input, model.ReconPerSample, model.LossTotals.Slice(0, 1),
+            rows, model.Config.Input);
+        backend.KlStandardNormalForward(model.Mu, model.LogVar, model.KlPerSample, model.LossTotals.Slice(1, 1), rows, model.Latent);
+    }
+
+    /// <summary>z = mu + exp(logVar / 2) * eps for the first <paramref name="n"/> values (log-variance clamped, see <see cref="Reparameterization"/>).</summary>
+    public static void Reparameterize(IComputeBackend backend, DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> z, int n)
     {
         ArgumentNullException.ThrowIfNull(backend);
-        if (loss == ReconstructionLoss.Bce) backend.BceWithLogitsForward(logits, targets, perSample, total, rows, cols);
-        else backend.MseForward(prediction, targets, perSample, total, rows, cols);
+        backend.ReparameterizeForward(mu.Slice(0, n), logVar.Slice(0, n), eps.Slice(0, n), z.Slice(0, n), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
     }
 
-    /// <summary>dLogits (rows, cols) = scale * the gradient of the reconstruction term with respect to the logits.</summary>
-    public static void ReconstructionBackward(IComputeBackend backend, ReconstructionLoss loss, DeviceSpan<float> logits, DeviceSpan<float> prediction,
-        DeviceSpan<float> targets, DeviceSpan<float> dLogits, int rows, int cols, float scale)
+    /// <summary>
+    /// A posterior sample for an importance weight, first <paramref name="n"/> values: z = mu + sigma * eps and
+    /// sigmaEps = sigma * eps (mean <paramref name="zeros"/>, all 0), which is z - mu without its cancellation in float,
+    /// so -log q(z | x) = GaussianNll(0, logVar, sigmaEps).
+    /// </summary>
+    public static void SampleWithOffset(IComputeBackend backend, DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> zeros,
+        DeviceSpan<float> z, DeviceSpan<float> sigmaEps, int n)
     {
-        ArgumentNullException.ThrowIfNull(backend);
-        if (loss == ReconstructionLoss.Bce)
-        {
-            backend.BceWithLogitsBackward(logits, targets, dLogits, rows, cols, scale);
-            return;
-        }
-        backend.MseBackward(prediction, targets, dLogits, rows, cols, scale);
-        var dl = dLogits.Slice(0, rows * cols);
-        backend.ActivationBackward(Activation.Sigmoid, default, prediction.Slice(0, rows * cols), dl, dl);
-    }
-
-    /// <summary>The argument checks of Backward(rows, klWeight, freeBits).</summary>
-    public static void CheckKlArguments(float klWeight, float freeBits)
-    {
-        if (!float.IsFinite(klWeight)) throw new ArgumentOutOfRangeException(nameof(klWeight), klWeight, "The KL weight must be finite.");
-        if (!(freeBits >= 0 && float.IsFinite(freeBits)))
-            throw new ArgumentOutOfRangeException(nameof(freeBits), freeBits, "Free bits must be finite and >= 0 nats per latent dimension (0 = off).");
+        Reparameterize(backend, mu, logVar, eps, z, n);
+        Reparameterize(backend, zeros, logVar, eps, sigmaEps, n);
     }
 
     /// <summary>
@@ -86,17 +83,31 @@ public static class GaussianVae
             backend.KlStandardNormalBackward(mu, logVar, dMu, dLogVar, rows, latent, scale);
         backend.Concat(dMu, dLogVar, dHeads, rows, latent, latent);
     }
+}
 
-    /// <summary>mu.weight (L, top), mu.bias, logvar.weight, logvar.bias: the halves of "{heads}.weight" (2L, top) and "{heads}.bias" (2L).</summary>
-    public static void AddNamedHeads(List<NamedTensor> named, TensorLayout layout, string heads, int latent, int top)
-    {
-        ArgumentNullException.ThrowIfNull(named);
-        ArgumentNullException.ThrowIfNull(layout);
-        var weight = layout[heads + ".weight"];
-        var bias = layout[heads + ".bias"];
-        named.Add(new NamedTensor("mu.weight", [latent, top], weight.Offset, latent * top));
-        named.Add(new NamedTensor("mu.bias", [latent], bias.Offset, latent));
-        named.Add(new NamedTensor("logvar.weight", [latent, top], weight.Offset + latent * top, latent * top));
-        named.Add(new NamedTensor("logvar.bias", [latent], bias.Offset + latent, latent));
-    }
+/// <summary>
+/// A VAE with one Gaussian latent layer and a decoder from it (VaeModel, CvaeModel, whose Condition joins both networks'
+/// inputs when Classes &gt; 0): what their shared importance weights read.
+/// </summary>
+public interface IGaussianVae : ITrainableModel
+{
+    /// <summary>L, the latent size.</summary>
+    int Latent { get; }
+    ReconstructionLoss Reconstruction { get; }
+    /// <summary>(Capacity, L) the posterior means and log-variances, written by <see cref="Encode"/>.</summary>
+    DeviceSpan<float> Mu { get; }
+    DeviceSpan<float> LogVar { get; }
+    /// <summary>(Capacity, L) the latent codes <see cref="Decode"/> reads.</summary>
+    DeviceSpan<float> Z { get; }
+    DeviceSpan<float> Logits { get; }
+    DeviceSpan<float> Prediction { get; }
+
+    /// <summary>Input (and Condition) (rows, ...) -> Mu, LogVar (rows, L).</summary>
+    void Encode(int rows);
+
+    /// <summary>Z = Mu + exp(LogVar / 2) * noise for the first rows.</summary>
+    void Reparameterize(int rows);
+
+    /// <summary>Z (and Condition) (rows, ...) -> Logits (rows, Input), and Prediction = sigmoid(Logits) when <paramref name="probabilities"/>.</summary>
+    void Decode(int rows, bool probabilities = true);
 }

@@ -3,7 +3,6 @@
 // sizes of the z1 <-> z2 networks (q(z2 | z1) input side first, p(z1 | z2) in reverse), the size of z2, the
 // reconstruction loss and the KL weight beta. Stored as JSON ("model":"hvae") in every checkpoint's metadata.
 using System.Globalization;
-using System.Text.Json;
 
 namespace Vae.Models;
 
@@ -68,55 +67,19 @@ public sealed record HvaeConfig : IModelConfig
 
     public override int GetHashCode() => HashCode.Combine(Input, Hidden.Length, Latent1, Hidden2.Length, Latent2, Reconstruction, Beta);
 
-    public string ToJson()
+    public string ToJson() => ConfigJson.Write(Kind, Input, Hidden, w =>
     {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms))
-        {
-            w.WriteStartObject();
-            w.WriteString("model", Kind);
-            w.WriteNumber("input", Input);
-            w.WriteStartArray("hidden");
-            foreach (int h in Hidden) w.WriteNumberValue(h);
-            w.WriteEndArray();
-            w.WriteNumber("latent1", Latent1);
-            w.WriteStartArray("hidden2");
-            foreach (int h in Hidden2) w.WriteNumberValue(h);
-            w.WriteEndArray();
-            w.WriteNumber("latent2", Latent2);
-            w.WriteString("recon", Reconstruction == ReconstructionLoss.Bce ? "bce" : "mse");
-            w.WriteNumber("beta", Beta);
-            w.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
-    }
+        w.WriteNumber("latent1", Latent1);
+        ConfigJson.WriteSizes(w, "hidden2", Hidden2);
+        w.WriteNumber("latent2", Latent2);
+        ConfigJson.WriteReconstruction(w, Reconstruction);
+        w.WriteNumber("beta", Beta);
+    });
 
-    /// <summary>Parses <see cref="ToJson"/>'s format (unknown keys are ignored); throws InvalidDataException naming <paramref name="source"/>.</summary>
-    public static HvaeConfig FromJson(string json, string source)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(json);
-            var root = doc.RootElement;
-            string? model = root.TryGetProperty("model", out var m) ? m.GetString() : null;
-            if (model != "hvae")
-                throw new InvalidDataException($"{source}: the checkpoint holds a '{model ?? "vae"}' model; this needs an 'hvae' checkpoint.");
-            JsonElement Field(string name) => root.TryGetProperty(name, out var e) ? e : throw new KeyNotFoundException($"the field '{name}' is missing");
-            int[] Sizes(string name) => Field(name).EnumerateArray().Select(v => v.GetInt32()).ToArray();
-            int input = Field("input").GetInt32();
-            var hidden = Sizes("hidden");
-            int latent1 = Field("latent1").GetInt32();
-            var hidden2 = Sizes("hidden2");
-            int latent2 = Field("latent2").GetInt32();
-            string recon = root.TryGetProperty("recon", out var r) ? r.GetString() ?? "bce" : "bce";
-            float beta = root.TryGetProperty("beta", out var b) ? b.GetSingle() : 1f;
-            return new HvaeConfig(input, hidden, latent1, hidden2, latent2, VaeConfig.ParseReconstruction(recon), beta);
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
-        {
-            throw new InvalidDataException($"{source}: the hierarchical VAE configuration '{json}' is not valid ({e.Message}).", e);
-        }
-    }
+    /// <summary>Parses <see cref="ToJson"/>'s format (unknown keys are ignored; recon and beta default to bce and 1); throws InvalidDataException naming <paramref name="source"/>.</summary>
+    public static HvaeConfig FromJson(string json, string source) => ConfigJson.Read(json, source, "hvae", root => new HvaeConfig(
+        ConfigJson.Required(root, "input").GetInt32(), ConfigJson.Sizes(root, "hidden"), ConfigJson.Required(root, "latent1").GetInt32(),
+        ConfigJson.Sizes(root, "hidden2"), ConfigJson.Required(root, "latent2").GetInt32(), ConfigJson.Reconstruction(root), ConfigJson.Optional(root, "beta", 1f)));
 
     public override string ToString() =>
         Describe() + " " + Reconstruction.ToString().ToLowerInvariant() + " beta=" + Beta.ToString(CultureInfo.InvariantCulture);

@@ -1,7 +1,7 @@
 // The hierarchical VAE with two stochastic layers (the two-layer model of Burda et al.'s IWAE paper, with MLPs):
 //   generative  p(z2) = N(0, I);  p(z1 | z2) = N(muP(z2), diag exp(lvP(z2)));  p(x | z1) = Bernoulli(sigmoid(logits(z1)))
 //   inference   q(z1 | x) = N(mu1(x), diag exp(lv1(x)));  q(z2 | z1) = N(mu2(z1), diag exp(lv2(z1))), fed the sampled z1
-// Four MLPs (Nn/MlpStack, ReLU hidden layers), each ending in a linear layer; the Gaussian ones end in one [mu | logvar] head:
+// Four MLPs (Nn/Mlp, ReLU hidden layers), each ending in a linear layer; the Gaussian ones end in one [mu | logvar] head:
 //   q1    x (B, D)   -> enc1.i (B, H_i) -> heads1 (B, 2 L1) = [mu1 | lv1]
 //   q2    z1 (B, L1) -> enc2.i (B, G_i) -> heads2 (B, 2 L2) = [mu2 | lv2]
 //   prior z2 (B, L2) -> prior.i (B, G_{m-1-i}) -> prior_heads (B, 2 L1) = [muP | lvP]
@@ -40,7 +40,7 @@ namespace Vae.Models;
 public sealed class HvaeModel : ITrainableModel, IImportanceSampled
 {
     readonly IComputeBackend backend;
-    readonly MlpStack q1, q2, prior, decoder;
+    readonly Mlp q1, q2, prior, decoder;
     readonly DeviceBuffer activationBuffer;
     readonly DeviceSpan<float> biasGradients;   // every bias gradient of the four networks: one region, zeroed once per step
     readonly List<NamedTensor> namedTensors = [];
@@ -57,47 +57,38 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
         Config = config;
         Capacity = capacity;
         int d = config.Input, l1 = config.Latent1, l2 = config.Latent2, b = capacity;
-        q1 = MlpStack.Stack("enc1", d, config.Hidden, "heads1", 2 * l1);
-        q2 = MlpStack.Stack("enc2", l1, config.Hidden2, "heads2", 2 * l2);
-        prior = MlpStack.Stack("prior", l2, config.Hidden2.Reverse().ToArray(), "prior_heads", 2 * l1);
-        decoder = MlpStack.Stack("dec", l1, config.Hidden.Reverse().ToArray(), "out", d);
-        MlpStack[] networks = [q1, q2, prior, decoder];
+        q1 = Mlp.Stack("enc1", d, config.Hidden, "heads1", 2 * l1);
+        q2 = Mlp.Stack("enc2", l1, config.Hidden2, "heads2", 2 * l2);
+        prior = Mlp.Stack("prior", l2, config.Hidden2.Reverse().ToArray(), "prior_heads", 2 * l1);
+        decoder = Mlp.Stack("dec", l1, config.Hidden.Reverse().ToArray(), "out", d);
+        Mlp[] networks = [q1, q2, prior, decoder];
 
         // Weights of all four networks first, then every bias, so the bias gradients form one region.
         var layout = new TensorLayout();
-        foreach (var net in networks) net.AddWeights(layout);
-        int firstBias = layout.TotalLength;
-        foreach (var net in networks) net.AddBiases(layout);
+        int firstBias = Mlp.AddParameters(layout, networks);
         Parameters = new ParameterStore(backend, layout);
         biasGradients = Parameters.Gradients.Slice(firstBias, layout.TotalLength - firstBias);
-        foreach (var net in networks) net.BindParameters(Parameters);
-
-        // PyTorch state_dict names, in the twin's attribute order.
-        Name(q1, "mu1", "logvar1");
-        Name(q2, "mu2", "logvar2");
-        Name(prior, "prior_mu", "prior_logvar");
-        Name(decoder, null, null);
 
         // Activations and activation gradients for Capacity rows.
         int widest = Math.Max(1, networks.Max(n => n.WidestHidden));
         var acts = new TensorLayout();
         var eInput = acts.Add("input", b, d);
         var eNoise = acts.Add("noise", b, l1 + l2);
-        q1.AddActivations(acts, b);
+        q1.AddOutputs(acts, b);
         var eMu1 = acts.Add("mu1", b, l1);
         var eLogVar1 = acts.Add("logvar1", b, l1);
         var eEps1 = acts.Add("eps1", b, l1);
         var eZ1 = acts.Add("z1", b, l1);
-        q2.AddActivations(acts, b);
+        q2.AddOutputs(acts, b);
         var eZ2Means = acts.Add("z2.means", b, l2);
         var eMu2 = acts.Add("mu2", b, l2);
         var eLogVar2 = acts.Add("logvar2", b, l2);
         var eEps2 = acts.Add("eps2", b, l2);
         var eZ2 = acts.Add("z2", b, l2);
-        prior.AddActivations(acts, b);
+        prior.AddOutputs(acts, b);
         var ePriorMu = acts.Add("prior_mu", b, l1);
         var ePriorLogVar = acts.Add("prior_logvar", b, l1);
-        decoder.AddActivations(acts, b);
+        decoder.AddOutputs(acts, b);
         var ePrediction = acts.Add("prediction", b, d);
         var eRecon = acts.Add("recon.per_sample", b);
         var eKl = acts.Add("kl.per_sample", b);
@@ -126,7 +117,7 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
         activationBuffer = backend.Allocate((long)acts.TotalLength * sizeof(float));
         var flat = activationBuffer.AsSpan<float>();
         DeviceSpan<float> V(TensorEntry e) => TensorLayout.View(flat, e);
-        foreach (var net in networks) net.BindActivations(flat);
+        foreach (var net in networks) net.Bind(Parameters, flat);
         Input = V(eInput);
         Noise = V(eNoise);
         Mu1 = V(eMu1);
@@ -172,31 +163,12 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
         dPriorHeads = V(eDPriorHeads);
         backend.Fill(ones, 1f);
         LatentGroups = [new LatentGroup("z1", l1, Mu1, groupTotals.Slice(0, 1)), new LatentGroup("z2", l2, Z2Means, groupTotals.Slice(1, 1))];
-    }
 
-    /// <summary>Adds a network's tensors under their state_dict names; a Gaussian head (mu and logvar names given) is split in two.</summary>
-    void Name(MlpStack net, string? muName, string? logVarName)
-    {
-        var layout = Parameters.Layout;
-        void Add(string name, TensorEntry e, int start, int length, params int[] shape) => namedTensors.Add(new NamedTensor(name, shape, e.Offset + start, length));
-        for (int i = 0; i < net.Depth; i++)
-        {
-            string layer = net.LayerNames[i];
-            var weight = layout[layer + ".weight"];
-            var bias = layout[layer + ".bias"];
-            int outF = weight.Shape[0], inF = weight.Shape[1];
-            if (i < net.Depth - 1 || muName is null || logVarName is null)
-            {
-                Add(layer + ".weight", weight, 0, weight.Length, outF, inF);
-                Add(layer + ".bias", bias, 0, bias.Length, outF);
-                continue;
-            }
-            int half = outF / 2;
-            Add(muName + ".weight", weight, 0, half * inF, half, inF);
-            Add(muName + ".bias", bias, 0, half, half);
-            Add(logVarName + ".weight", weight, half * inF, half * inF, half, inF);
-            Add(logVarName + ".bias", bias, half, half, half);
-        }
+        // PyTorch state_dict names, in the twin's attribute order; each [mu | logvar] head is two Linear layers there.
+        namedTensors.AddRange(q1.NamedTensors("mu1", "logvar1"));
+        namedTensors.AddRange(q2.NamedTensors("mu2", "logvar2"));
+        namedTensors.AddRange(prior.NamedTensors("prior_mu", "prior_logvar"));
+        namedTensors.AddRange(decoder.NamedTensors());
     }
 
     public HvaeConfig Config { get; }
@@ -241,7 +213,7 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
     IEnumerable<Linear> AllLayers() => new[] { q1, q2, prior, decoder }.SelectMany(n => n.Layers);
 
     /// <summary>PyTorch's nn.Linear default initialization from a Philox stream of <paramref name="seed"/> (the same on every backend); zeroes gradients and Adam's moments.</summary>
-    public void InitializeParameters(ulong seed) => MlpStack.InitializeUniform(backend, Parameters, AllLayers(), seed);
+    public void InitializeParameters(ulong seed) => LinearInit.PyTorchDefault(Parameters, AllLayers(), seed);
 
     // ------------------------------------------------------------------ forward pieces
 
@@ -274,15 +246,8 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
     {
         CheckRows(rows);
         decoder.Forward(backend, Z1, rows);
-        if (probabilities)
-        {
-            int n = rows * Config.Input;
-            backend.ActivationForward(Activation.Sigmoid, Logits.Slice(0, n), Prediction.Slice(0, n));
-        }
+        if (probabilities) ReconstructionTerm.Probabilities(backend, Logits, Prediction, rows, Config.Input);
     }
-
-    static void Reparameterize(IComputeBackend backend, DeviceSpan<float> mu, DeviceSpan<float> logVar, DeviceSpan<float> eps, DeviceSpan<float> z, int n) =>
-        backend.ReparameterizeForward(mu.Slice(0, n), logVar.Slice(0, n), eps.Slice(0, n), z.Slice(0, n), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
 
     /// <summary>
     /// The training forward pass on Input and Noise: z1 ~ q(z1 | x), z2 ~ q(z2 | z1), the prior p(z1 | z2), the decoder
@@ -296,16 +261,13 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
         backend.Split(Noise, Eps1, Eps2, rows, l1, l2);
         // The z2 group's means: q(z2 | z1) at z1 = mu1 (log-variances of this pass are overwritten below).
         backend.Split(q2.Forward(backend, Mu1, rows), Z2Means, LogVar2, rows, l2, l2);
-        Reparameterize(backend, Mu1, LogVar1, Eps1, Z1, rows * l1);
+        GaussianVae.Reparameterize(backend, Mu1, LogVar1, Eps1, Z1, rows * l1);
         EncodeTop(rows);
-        Reparameterize(backend, Mu2, LogVar2, Eps2, Z2, rows * l2);
+        GaussianVae.Reparameterize(backend, Mu2, LogVar2, Eps2, Z2, rows * l2);
         Prior(rows);
         Decode(rows, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
 
-        if (Config.Reconstruction == ReconstructionLoss.Bce)
-            backend.BceWithLogitsForward(Logits, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, d);
-        else
-            backend.MseForward(Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, d);
+        ReconstructionTerm.Forward(backend, Config.Reconstruction, Logits, Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, d);
         backend.KlGaussianForward(Mu1, LogVar1, PriorMu, PriorLogVar, kl1PerSample, groupTotals.Slice(0, 1), rows, l1);
         backend.KlStandardNormalForward(Mu2, LogVar2, kl2PerSample, groupTotals.Slice(1, 1), rows, l2);
         backend.Copy(kl1PerSample.Slice(0, rows), KlPerSample.Slice(0, rows));
@@ -323,25 +285,16 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
     /// </summary>
     public void Backward(int rows, float klWeight, float freeBits)
     {
-        if (!float.IsFinite(klWeight)) throw new ArgumentOutOfRangeException(nameof(klWeight), klWeight, "The KL weight must be finite.");
-        if (!(freeBits >= 0 && float.IsFinite(freeBits)))
-            throw new ArgumentOutOfRangeException(nameof(freeBits), freeBits, "Free bits must be finite and >= 0 nats per latent dimension (0 = off).");
+        ModelChecks.KlArguments(klWeight, freeBits);
         CheckRows(rows);
         int d = Config.Input, l1 = Config.Latent1, l2 = Config.Latent2;
-        int n1 = rows * l1, n2 = rows * l2;
+        int n1 = rows * l1;
         float scale = 1f / rows, klScale = klWeight * scale;
         bool kl = klWeight != 0f, floor = kl && freeBits > 0f;
         backend.Fill(biasGradients, 0f);
 
         // Reconstruction -> dLogits -> decoder -> dz1 (assigned).
-        if (Config.Reconstruction == ReconstructionLoss.Bce)
-            backend.BceWithLogitsBackward(Logits, Input, dLogits, rows, d, scale);
-        else
-        {
-            backend.MseBackward(Prediction, Input, dLogits, rows, d, scale);
-            var dl = dLogits.Slice(0, rows * d);
-            backend.ActivationBackward(Activation.Sigmoid, default, Prediction.Slice(0, rows * d), dl, dl);
-        }
+        ReconstructionTerm.Backward(backend, Config.Reconstruction, Logits, Prediction, Input, dLogits, rows, d, scale);
         decoder.Backward(backend, Z1, dLogits, dz1, gradA, gradB, rows);
 
         // KL1 = KL(q(z1 | x) || p(z1 | z2)): its four gradients into zeroed buffers (masked per dimension with free bits).
@@ -352,11 +305,7 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
         // p(z1 | z2) -> dz2; reparameterization of z2 plus KL2 -> dMu2, dLogVar2 -> q(z2 | z1) -> dz1 (second path).
         backend.Concat(dPriorMu, dPriorLogVar, dPriorHeads, rows, l1, l1);
         prior.Backward(backend, Z2, dPriorHeads, dz2, gradA, gradB, rows);
-        backend.ReparameterizeBackward(LogVar2.Slice(0, n2), Eps2.Slice(0, n2), dz2.Slice(0, n2), dMu2.Slice(0, n2), dLogVar2.Slice(0, n2),
-            Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
-        if (floor) backend.KlFreeBitsBackward(Mu2, LogVar2, dMu2, dLogVar2, KlPerDimension.Slice(l1, l2), rows, l2, klScale, freeBits);
-        else if (kl) backend.KlStandardNormalBackward(Mu2, LogVar2, dMu2, dLogVar2, rows, l2, klScale);
-        backend.Concat(dMu2, dLogVar2, dHeads2, rows, l2, l2);
+        GaussianVae.LatentBackward(backend, Mu2, LogVar2, Eps2, dz2, dMu2, dLogVar2, dHeads2, KlPerDimension.Slice(l1, l2), rows, l2, klWeight, freeBits);
         q2.Backward(backend, Z1, dHeads2, dz1FromTop, gradA, gradB, rows);
         backend.Axpy(1f, dz1FromTop.Slice(0, n1), dz1.Slice(0, n1));
 
@@ -405,52 +354,29 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
     {
         NoLabels(labels.Length);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        int d = Config.Input, l1 = Config.Latent1, l2 = Config.Latent2;
-        var result = new float[count * d];
-        for (int start = 0; start < count; start += Capacity)
+        int l1 = Config.Latent1, l2 = Config.Latent2;
+        return HostPasses.InChunks(backend, Capacity, count, (start, rows) =>
         {
-            int rows = Math.Min(Capacity, count - start);
             backend.RandomNormal(Noise.Slice(0, rows * NoisePerRow), seed, (ulong)start * (ulong)NoisePerRow);
             backend.Split(Noise, Eps1, Z2, rows, l1, l2);
             Prior(rows);
-            Reparameterize(backend, PriorMu, PriorLogVar, Eps1, Z1, rows * l1);
+            GaussianVae.Reparameterize(backend, PriorMu, PriorLogVar, Eps1, Z1, rows * l1);
             Decode(rows);
-            backend.Download<float>(Prediction.Slice(0, rows * d), result.AsSpan(start * d, rows * d));
-        }
-        return result;
+        }, Prediction, Config.Input);
     }
 
     /// <summary>Means of q(z1 | x), (count, L1), of images (count, D).</summary>
     public float[] EncodeMeans(ReadOnlySpan<float> images, int count)
     {
-        CheckImages(images, count);
-        int d = Config.Input, l1 = Config.Latent1;
-        var result = new float[count * l1];
-        for (int start = 0; start < count; start += Capacity)
-        {
-            int rows = Math.Min(Capacity, count - start);
-            backend.Upload(images.Slice(start * d, rows * d), Input.Slice(0, rows * d));
-            Encode(rows);
-            backend.Download<float>(Mu1.Slice(0, rows * l1), result.AsSpan(start * l1, rows * l1));
-        }
-        return result;
+        ModelChecks.Images(images, count, Config.Input);
+        return HostPasses.InChunks(backend, Capacity, count, images, Input, (_, rows) => Encode(rows), Mu1, Config.Latent1);
     }
 
     /// <summary>Decodes first-layer codes z1 (count, L1) to probabilities (count, D).</summary>
     public float[] DecodeLatents(ReadOnlySpan<float> latents, int count)
     {
-        int d = Config.Input, l1 = Config.Latent1;
-        if (count < 0 || latents.Length != count * l1)
-            throw new ArgumentException($"Expected {count} first-layer codes of size {l1} ({count * l1} floats), got {latents.Length}.", nameof(latents));
-        var result = new float[count * d];
-        for (int start = 0; start < count; start += Capacity)
-        {
-            int rows = Math.Min(Capacity, count - start);
-            backend.Upload(latents.Slice(start * l1, rows * l1), Z1.Slice(0, rows * l1));
-            Decode(rows);
-            backend.Download<float>(Prediction.Slice(0, rows * d), result.AsSpan(start * d, rows * d));
-        }
-        return result;
+        ModelChecks.RowsOf(latents, count, Config.Latent1, $"first-layer codes of size {Config.Latent1}");
+        return HostPasses.InChunks(backend, Capacity, count, latents, Z1, (_, rows) => Decode(rows), Prediction, Config.Input);
     }
 
     /// <summary>Reconstructions (count, D) through the mean of q(z1 | x) (no sampling).</summary>
@@ -464,40 +390,14 @@ public sealed class HvaeModel : ITrainableModel, IImportanceSampled
     public float[] Interpolate(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int steps, int labelA = -1, int labelB = -1)
     {
         NoLabels(labelA >= 0 || labelB >= 0 ? 1 : 0);
-        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 2);
-        CheckImages(a, 1);
-        CheckImages(b, 1);
-        int d = Config.Input, l1 = Config.Latent1;
-        var pair = new float[2 * d];
-        a.CopyTo(pair);
-        b.CopyTo(pair.AsSpan(d));
-        var mu = EncodeMeans(pair, 2);
-        var path = new float[steps * l1];
-        for (int s = 0; s < steps; s++)
-        {
-            float t = s / (float)(steps - 1);
-            for (int j = 0; j < l1; j++) path[s * l1 + j] = (1 - t) * mu[j] + t * mu[l1 + j];
-        }
-        return DecodeLatents(path, steps);
+        return HostPasses.Interpolate(a, b, steps, Config.Input, Config.Latent1, pair => EncodeMeans(pair, 2), (path, n) => DecodeLatents(path, n));
     }
 
     // ------------------------------------------------------------------ helpers
 
-    void CheckRows(int rows)
-    {
-        if (rows < 1 || rows > Capacity) throw new ArgumentOutOfRangeException(nameof(rows), rows, $"Rows must be in [1, {Capacity}] (the model's batch capacity).");
-    }
+    void CheckRows(int rows) => ModelChecks.Rows(rows, Capacity);
 
-    void CheckImages(ReadOnlySpan<float> images, int count)
-    {
-        if (count < 0 || images.Length != count * Config.Input)
-            throw new ArgumentException($"Expected {count} images of {Config.Input} pixels ({count * Config.Input} floats), got {images.Length}. Is the data the size the model was trained on?", nameof(images));
-    }
-
-    static void NoLabels(int given)
-    {
-        if (given > 0) throw new ArgumentException("The hierarchical VAE is unconditional: it takes no class labels.");
-    }
+    static void NoLabels(int given) => ModelChecks.NoLabels(given, "The hierarchical VAE");
 
     public void Dispose()
     {

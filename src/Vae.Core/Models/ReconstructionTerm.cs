@@ -1,6 +1,6 @@
-// The reconstruction term of the MLP models, from the decoder's logits: Bernoulli (binary cross-entropy from the
+// The reconstruction term of the VAE family, from the decoder's logits: Bernoulli (binary cross-entropy from the
 // logits) or squared error of sigmoid(logits), summed over the pixels of each image; and its gradient with respect to
-// the logits.
+// the logits. The one place every model (and every importance-weight evaluator) computes it.
 namespace Vae.Models;
 
 public static class ReconstructionTerm
@@ -30,5 +30,13 @@ public static class ReconstructionTerm
         backend.MseBackward(prediction, targets, dLogits, rows, cols, scale);
         var d = dLogits.Slice(0, rows * cols);
         backend.ActivationBackward(Activation.Sigmoid, default, prediction.Slice(0, rows * cols), d, d);
+    }
+
+    /// <summary>prediction (rows, cols) = sigmoid(logits): the decoded images' pixel probabilities (and what MSE reads).</summary>
+    public static void Probabilities(IComputeBackend backend, DeviceSpan<float> logits, DeviceSpan<float> prediction, int rows, int cols)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        int n = rows * cols;
+        backend.ActivationForward(Activation.Sigmoid, logits.Slice(0, n), prediction.Slice(0, n));
     }
 }

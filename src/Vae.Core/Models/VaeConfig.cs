@@ -3,7 +3,6 @@
 // ELBO; K > 1: the IWAE bound of Burda et al. 2016). Stored as JSON in every checkpoint's metadata; "iwae" is written
 // only when K > 1, so the JSON of an ELBO model is what it always was.
 using System.Globalization;
-using System.Text.Json;
 
 namespace Vae.Models;
 
@@ -73,48 +72,18 @@ public sealed record VaeConfig : IModelConfig
 
     public override int GetHashCode() => HashCode.Combine(Input, Hidden.Length, Latent, Reconstruction, Beta, ImportanceSamples);
 
-    public string ToJson()
+    public string ToJson() => ConfigJson.Write(Kind, Input, Hidden, w =>
     {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms))
-        {
-            w.WriteStartObject();
-            w.WriteString("model", "vae");
-            w.WriteNumber("input", Input);
-            w.WriteStartArray("hidden");
-            foreach (int h in Hidden) w.WriteNumberValue(h);
-            w.WriteEndArray();
-            w.WriteNumber("latent", Latent);
-            w.WriteString("recon", Reconstruction == ReconstructionLoss.Bce ? "bce" : "mse");
-            w.WriteNumber("beta", Beta);
-            if (ImportanceSamples > 1) w.WriteNumber("iwae", ImportanceSamples);
-            w.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
-    }
+        w.WriteNumber("latent", Latent);
+        ConfigJson.WriteReconstruction(w, Reconstruction);
+        w.WriteNumber("beta", Beta);
+        if (ImportanceSamples > 1) w.WriteNumber("iwae", ImportanceSamples);
+    });
 
-    /// <summary>Parses <see cref="ToJson"/>'s format (unknown keys are ignored); throws InvalidDataException with <paramref name="source"/>.</summary>
-    public static VaeConfig FromJson(string json, string source)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(json);
-            var root = doc.RootElement;
-            if (root.TryGetProperty("model", out var model) && model.GetString() is { } m && m != "vae")
-                throw new InvalidDataException($"{source}: the checkpoint holds a '{m}' model; this command needs a 'vae' checkpoint.");
-            int input = root.GetProperty("input").GetInt32();
-            var hidden = root.GetProperty("hidden").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-            int latent = root.GetProperty("latent").GetInt32();
-            string recon = root.TryGetProperty("recon", out var r) ? r.GetString() ?? "bce" : "bce";
-            float beta = root.TryGetProperty("beta", out var b) ? b.GetSingle() : 1f;
-            int importanceSamples = root.TryGetProperty("iwae", out var k) ? k.GetInt32() : 1;
-            return new VaeConfig(input, hidden, latent, ParseReconstruction(recon), beta, importanceSamples);
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
-        {
-            throw new InvalidDataException($"{source}: the model configuration '{json}' is not valid ({e.Message}).", e);
-        }
-    }
+    /// <summary>Parses <see cref="ToJson"/>'s format (unknown keys are ignored; recon, beta and iwae default to bce, 1 and 1); throws InvalidDataException with <paramref name="source"/>.</summary>
+    public static VaeConfig FromJson(string json, string source) => ConfigJson.Read(json, source, "vae", root => new VaeConfig(
+        ConfigJson.Required(root, "input").GetInt32(), ConfigJson.Sizes(root, "hidden"), ConfigJson.Required(root, "latent").GetInt32(),
+        ConfigJson.Reconstruction(root), ConfigJson.Optional(root, "beta", 1f), root.TryGetProperty("iwae", out var k) ? k.GetInt32() : 1));
 
     public static ReconstructionLoss ParseReconstruction(string text) => text.ToLowerInvariant() switch
     {

@@ -39,14 +39,13 @@ namespace Vae.Models;
 /// <summary>A PyTorch-named tensor of the model: a view into the parameter (or gradient, m, v) buffer.</summary>
 public sealed record NamedTensor(string Name, int[] Shape, int Offset, int Length);
 
-public sealed class VaeModel : ITrainableModel, IImportanceSampled
+public sealed class VaeModel : IGaussianVae, IImportanceSampled
 {
     readonly IComputeBackend backend;
-    readonly ReluMlp encoder, decoder;
-    readonly Linear heads, output;
+    readonly Mlp encoder, decoder;   // enc.i then the heads layer [mu | logvar]; dec.i then the output layer "out"
     readonly DeviceBuffer activationBuffer;
     readonly DeviceSpan<float> biasGradients;   // all bias gradients: one contiguous region, zeroed once per step
-    readonly DeviceSpan<float> headsOut, gradA, gradB, dz, dMu, dLogVar, dHeads, dLogits, klPerDimension;
+    readonly DeviceSpan<float> gradA, gradB, dz, dMu, dLogVar, dHeads, dLogits, klPerDimension;
     readonly List<NamedTensor> namedTensors = [];
     // Importance-weighted training (K > 1 only; empty views otherwise): sample row i * K + k belongs to image i.
     readonly DeviceBuffer? imageIndexBuffer;
@@ -65,39 +64,28 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         Config = config;
         Capacity = capacity;
         int d = config.Input, l = config.Latent;
-        int[] encSizes = [d, .. config.Hidden];                    // enc.i maps encSizes[i] -> encSizes[i + 1]
-        int[] decSizes = [l, .. config.Hidden.Reverse()];          // dec.i maps decSizes[i] -> decSizes[i + 1]
-        int top = encSizes[^1];
+        (encoder, decoder) = GaussianVae.Networks(d, config.Hidden, l, l, d);
 
         // Weights first, then every bias, so the bias gradients form one region (zeroed once per Backward).
         var layout = new TensorLayout();
-        int firstBias = GaussianVae.DeclareParameters(layout, encSizes, decSizes, l, d);
+        int firstBias = Mlp.AddParameters(layout, encoder, decoder);
         Parameters = new ParameterStore(backend, layout);
         biasGradients = Parameters.Gradients.Slice(firstBias, layout.TotalLength - firstBias);
-
-        Linear Layer(string name, int inF, int outF) => new(inF, outF,
-            Parameters.Parameter(name + ".weight"), Parameters.Parameter(name + ".bias"),
-            Parameters.Gradient(name + ".weight"), Parameters.Gradient(name + ".bias"));
-        heads = Layer("heads", top, 2 * l);
-        output = Layer("out", decSizes[^1], d);
 
         // Activations and activation gradients for Capacity rows (images); the sampled side (eps, z, decoder, logits
         // and their gradients) for Capacity * K rows (samples), which is Capacity for the ELBO.
         int k = config.ImportanceSamples;
         if ((long)capacity * k > int.MaxValue / Math.Max(d, 1))
             throw new ArgumentOutOfRangeException(nameof(capacity), capacity, $"Capacity {capacity} times {k} importance samples per image is too many sample rows; use a smaller batch.");
-        int b = capacity, bs = capacity * k, widest = Math.Max(top, config.Hidden.Length > 0 ? config.Hidden.Max() : 0);
-        widest = Math.Max(widest, 2 * l);
+        int b = capacity, bs = capacity * k, widest = Math.Max(1, Math.Max(encoder.WidestHidden, decoder.WidestHidden));
         var acts = new TensorLayout();
         var eInput = acts.Add("input", b, d);
-        ReluMlp.AddOutputs(acts, "enc", encSizes, b);
-        var eHeads = acts.Add("heads", b, 2 * l);
+        encoder.AddOutputs(acts, b);
         var eMu = acts.Add("mu", b, l);
         var eLogVar = acts.Add("logvar", b, l);
         var eEps = acts.Add("eps", bs, l);
         var eZ = acts.Add("z", bs, l);
-        ReluMlp.AddOutputs(acts, "dec", decSizes, bs);
-        var eLogits = acts.Add("logits", bs, d);
+        decoder.AddOutputs(acts, bs);
         var ePrediction = acts.Add("prediction", bs, d);
         var eRecon = acts.Add("recon.per_sample", b);
         var eKl = acts.Add("kl.per_sample", b);
@@ -123,14 +111,13 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         var flat = activationBuffer.AsSpan<float>();
         DeviceSpan<float> V(TensorEntry e) => TensorLayout.View(flat, e);
         Input = V(eInput);
-        encoder = new ReluMlp("enc", encSizes, Parameters, acts, flat);
-        decoder = new ReluMlp("dec", decSizes, Parameters, acts, flat);
-        headsOut = V(eHeads);
+        encoder.Bind(Parameters, flat);
+        decoder.Bind(Parameters, flat);
         Mu = V(eMu);
         LogVar = V(eLogVar);
         Eps = V(eEps);
         Z = V(eZ);
-        Logits = V(eLogits);
+        Logits = decoder.Output;
         Prediction = V(ePrediction);
         ReconPerSample = V(eRecon);
         KlPerSample = V(eKl);
@@ -146,10 +133,8 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         LatentGroups = [new LatentGroup("z", l, Mu, LossTotals.Slice(1, 1))];
 
         // PyTorch state_dict names, in its order; mu and logvar are the two halves of the heads layer.
-        encoder.AddNamedTensors(namedTensors);
-        GaussianVae.AddNamedHeads(namedTensors, layout, "heads", l, top);
-        decoder.AddNamedTensors(namedTensors);
-        ReluMlp.AddNamedLinear(namedTensors, layout, "out");
+        namedTensors.AddRange(encoder.NamedTensors("mu", "logvar"));
+        namedTensors.AddRange(decoder.NamedTensors());
         if (iwae is null) return;
 
         (sampleInput, sampleMu, sampleLogVar, scaledNoise, zeros) = (V(iwae[0]), V(iwae[1]), V(iwae[2]), V(iwae[3]), V(iwae[4]));   // zeros stays 0 (never written)
@@ -211,6 +196,8 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     // ITrainableModel: an unconditional model whose step consumes K * L noise numbers per row, one latent group "z".
     public int Classes => 0;
     public DeviceSpan<float> Condition => default;
+    int IGaussianVae.Latent => Config.Latent;
+    ReconstructionLoss IGaussianVae.Reconstruction => Config.Reconstruction;
     public int NoisePerRow => Config.ImportanceSamples * Config.Latent;
     public DeviceSpan<float> Noise => Eps;
     public IReadOnlyList<LatentGroup> LatentGroups { get; private set; } = [];
@@ -221,15 +208,7 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     /// PyTorch's nn.Linear default initialization: weights and biases uniform in +-1/sqrt(fan_in), drawn from a Philox
     /// stream of <paramref name="seed"/> so the same seed gives the same model on every backend and machine.
     /// </summary>
-    public void InitializeParameters(ulong seed) => LinearInit.PyTorchDefault(Parameters, AllLayers(), seed);
-
-    IEnumerable<Linear> AllLayers()
-    {
-        foreach (var l in encoder.Layers) yield return l;
-        yield return heads;
-        foreach (var l in decoder.Layers) yield return l;
-        yield return output;
-    }
+    public void InitializeParameters(ulong seed) => LinearInit.PyTorchDefault(Parameters, encoder.Layers.Concat(decoder.Layers), seed);
 
     // ------------------------------------------------------------------ forward
 
@@ -238,16 +217,14 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     {
         CheckRows(rows);
         int l = Config.Latent;
-        heads.Forward(backend, encoder.Forward(backend, Input, rows), headsOut, rows);
-        backend.Split(headsOut, Mu, LogVar, rows, l, l);
+        backend.Split(encoder.Forward(backend, Input, rows), Mu, LogVar, rows, l, l);
     }
 
     /// <summary>Z = Mu + exp(LogVar / 2) * Eps for the first rows (log-variance clamped, see <see cref="Reparameterization"/>).</summary>
     public void Reparameterize(int rows)
     {
         CheckRows(rows);
-        int n = rows * Config.Latent;
-        backend.ReparameterizeForward(Mu.Slice(0, n), LogVar.Slice(0, n), Eps.Slice(0, n), Z.Slice(0, n), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
+        GaussianVae.Reparameterize(backend, Mu, LogVar, Eps, Z, rows * Config.Latent);
     }
 
     /// <summary>Z (rows, L) -> Logits (rows, D), and Prediction = sigmoid(Logits) when <paramref name="probabilities"/>; rows up to <see cref="SampleCapacity"/>.</summary>
@@ -255,12 +232,8 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     {
         if (rows < 1 || rows > SampleCapacity)
             throw new ArgumentOutOfRangeException(nameof(rows), rows, $"Rows must be in [1, {SampleCapacity}] (the model's sample capacity).");
-        output.Forward(backend, decoder.Forward(backend, Z, rows), Logits, rows);
-        if (probabilities)
-        {
-            int n = rows * Config.Input;
-            backend.ActivationForward(Activation.Sigmoid, Logits.Slice(0, n), Prediction.Slice(0, n));
-        }
+        decoder.Forward(backend, Z, rows);
+        if (probabilities) ReconstructionTerm.Probabilities(backend, Logits, Prediction, rows, Config.Input);
     }
 
     /// <summary>
@@ -276,11 +249,7 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
             ForwardImportanceWeighted(rows);
             return;
         }
-        Encode(rows);
-        Reparameterize(rows);
-        Decode(rows, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
-        GaussianVae.ReconstructionForward(backend, Config.Reconstruction, Logits, Prediction, Input, ReconPerSample, LossTotals.Slice(0, 1), rows, Config.Input);
-        backend.KlStandardNormalForward(Mu, LogVar, KlPerSample, LossTotals.Slice(1, 1), rows, Config.Latent);
+        GaussianVae.ForwardElbo(this, rows);
     }
 
     // ------------------------------------------------------------------ backward
@@ -303,7 +272,7 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     /// </summary>
     public void Backward(int rows, float klWeight, float freeBits)
     {
-        GaussianVae.CheckKlArguments(klWeight, freeBits);
+        ModelChecks.KlArguments(klWeight, freeBits);
         CheckRows(rows);
         if (ImportanceSamples > 1)
         {
@@ -323,21 +292,13 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
 
     /// <summary>The reconstruction term's gradient -> dLogits (rows, D), for targets (rows, D), times <paramref name="scale"/>.</summary>
     void ReconstructionBackward(DeviceSpan<float> targets, int rows, float scale) =>
-        GaussianVae.ReconstructionBackward(backend, Config.Reconstruction, Logits, Prediction, targets, dLogits, rows, Config.Input, scale);
+        ReconstructionTerm.Backward(backend, Config.Reconstruction, Logits, Prediction, targets, dLogits, rows, Config.Input, scale);
 
-    /// <summary>The decoder, top down from dLogits (rows, D): out, then dec.(n-1) .. dec.0; dz receives the input gradient of dec.0 (or of out).</summary>
-    void DecoderBackward(int rows)
-    {
-        output.Backward(backend, decoder.Top(Z), dLogits, decoder.Layers.Count > 0 ? gradA : dz, rows);
-        decoder.Backward(backend, Z, gradA, gradB, dz, rows);
-    }
+    /// <summary>The decoder, top down from dLogits (rows, D): out, then dec.(n-1) .. dec.0; dz receives the input gradient.</summary>
+    void DecoderBackward(int rows) => decoder.Backward(backend, Z, dLogits, dz, gradA, gradB, rows);
 
     /// <summary>The heads and the encoder, top down from dHeads (rows, 2L); the input needs no gradient.</summary>
-    void EncoderBackward(int rows)
-    {
-        heads.Backward(backend, encoder.Top(Input), dHeads, encoder.Layers.Count > 0 ? gradA : default, rows);
-        encoder.Backward(backend, Input, gradA, gradB, default, rows);
-    }
+    void EncoderBackward(int rows) => encoder.Backward(backend, Input, dHeads, default, gradA, gradB, rows);
 
     // ------------------------------------------------------------------ importance-weighted objective (K > 1)
 
@@ -355,16 +316,12 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
         backend.GatherRows(LogVar, index, sampleLogVar, rows, samples, l);
         backend.GatherRows(Input, index, sampleInput, rows, samples, d);
         var lv = sampleLogVar.Slice(0, sl);
-        var eps = Eps.Slice(0, sl);
         var zero = zeros.Slice(0, sl);
-        backend.ReparameterizeForward(sampleMu.Slice(0, sl), lv, eps, Z.Slice(0, sl), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
-        backend.ReparameterizeForward(zero, lv, eps, scaledNoise.Slice(0, sl), Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
+        GaussianVae.SampleWithOffset(backend, sampleMu, lv, Eps, zero, Z, scaledNoise, sl);
 
         // Per sample: recon = -log p(x|z) (up to MSE's constant), prior = -log N(z; 0, I), posterior = -log q(z|x), KL = log q - log p.
-        bool bce = Config.Reconstruction == ReconstructionLoss.Bce;
-        Decode(samples, probabilities: !bce);
-        if (bce) backend.BceWithLogitsForward(Logits, sampleInput, sampleRecon, default, samples, d);
-        else backend.MseForward(Prediction, sampleInput, sampleRecon, default, samples, d);
+        Decode(samples, probabilities: Config.Reconstruction == ReconstructionLoss.Mse);
+        ReconstructionTerm.Forward(backend, Config.Reconstruction, Logits, Prediction, sampleInput, sampleRecon, default, samples, d);
         backend.GaussianNllForward(zero, zero, Z, samplePrior, default, samples, l);
         backend.GaussianNllForward(zero, lv, scaledNoise, samplePosterior, default, samples, l);
         var kl = sampleKl.Slice(0, samples);
@@ -440,46 +397,26 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     {
         NoLabels(labels.Length);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        var result = new float[count * Config.Input];
-        for (int start = 0; start < count; start += Capacity)
+        int l = Config.Latent;
+        return HostPasses.InChunks(backend, Capacity, count, (start, rows) =>
         {
-            int rows = Math.Min(Capacity, count - start);
-            backend.RandomNormal(Z.Slice(0, rows * Config.Latent), seed, (ulong)start * (ulong)Config.Latent);
+            backend.RandomNormal(Z.Slice(0, rows * l), seed, (ulong)start * (ulong)l);
             Decode(rows);
-            backend.Download<float>(Prediction.Slice(0, rows * Config.Input), result.AsSpan(start * Config.Input, rows * Config.Input));
-        }
-        return result;
+        }, Prediction, Config.Input);
     }
 
     /// <summary>Posterior means (count, L) of images (count, D).</summary>
     public float[] EncodeMeans(ReadOnlySpan<float> images, int count)
     {
-        CheckImages(images, count);
-        var result = new float[count * Config.Latent];
-        for (int start = 0; start < count; start += Capacity)
-        {
-            int rows = Math.Min(Capacity, count - start);
-            backend.Upload(images.Slice(start * Config.Input, rows * Config.Input), Input.Slice(0, rows * Config.Input));
-            Encode(rows);
-            backend.Download<float>(Mu.Slice(0, rows * Config.Latent), result.AsSpan(start * Config.Latent, rows * Config.Latent));
-        }
-        return result;
+        ModelChecks.Images(images, count, Config.Input);
+        return HostPasses.InChunks(backend, Capacity, count, images, Input, (_, rows) => Encode(rows), Mu, Config.Latent);
     }
 
     /// <summary>Decodes latent codes (count, L) to probabilities (count, D).</summary>
     public float[] DecodeLatents(ReadOnlySpan<float> latents, int count)
     {
-        if (count < 0 || latents.Length != count * Config.Latent)
-            throw new ArgumentException($"Expected {count} latent codes of size {Config.Latent} ({count * Config.Latent} floats), got {latents.Length}.", nameof(latents));
-        var result = new float[count * Config.Input];
-        for (int start = 0; start < count; start += Capacity)
-        {
-            int rows = Math.Min(Capacity, count - start);
-            backend.Upload(latents.Slice(start * Config.Latent, rows * Config.Latent), Z.Slice(0, rows * Config.Latent));
-            Decode(rows);
-            backend.Download<float>(Prediction.Slice(0, rows * Config.Input), result.AsSpan(start * Config.Input, rows * Config.Input));
-        }
-        return result;
+        ModelChecks.RowsOf(latents, count, Config.Latent, $"latent codes of size {Config.Latent}");
+        return HostPasses.InChunks(backend, Capacity, count, latents, Z, (_, rows) => Decode(rows), Prediction, Config.Input);
     }
 
     /// <summary>Reconstructions (count, D) of images (count, D) through the posterior mean (no sampling).</summary>
@@ -496,40 +433,14 @@ public sealed class VaeModel : ITrainableModel, IImportanceSampled
     public float[] Interpolate(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int steps, int labelA = -1, int labelB = -1)
     {
         NoLabels(labelA >= 0 || labelB >= 0 ? 1 : 0);
-        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 2);
-        CheckImages(a, 1);
-        CheckImages(b, 1);
-        var pair = new float[2 * Config.Input];
-        a.CopyTo(pair);
-        b.CopyTo(pair.AsSpan(Config.Input));
-        var mu = EncodeMeans(pair, 2);
-        int l = Config.Latent;
-        var path = new float[steps * l];
-        for (int s = 0; s < steps; s++)
-        {
-            float t = s / (float)(steps - 1);
-            for (int j = 0; j < l; j++) path[s * l + j] = (1 - t) * mu[j] + t * mu[l + j];
-        }
-        return DecodeLatents(path, steps);
+        return HostPasses.Interpolate(a, b, steps, Config.Input, Config.Latent, pair => EncodeMeans(pair, 2), (path, n) => DecodeLatents(path, n));
     }
 
     // ------------------------------------------------------------------ helpers
 
-    void CheckRows(int rows)
-    {
-        if (rows < 1 || rows > Capacity) throw new ArgumentOutOfRangeException(nameof(rows), rows, $"Rows must be in [1, {Capacity}] (the model's batch capacity).");
-    }
+    void CheckRows(int rows) => ModelChecks.Rows(rows, Capacity);
 
-    void CheckImages(ReadOnlySpan<float> images, int count)
-    {
-        if (count < 0 || images.Length != count * Config.Input)
-            throw new ArgumentException($"Expected {count} images of {Config.Input} pixels ({count * Config.Input} floats), got {images.Length}. Is the data the size the model was trained on?", nameof(images));
-    }
-
-    static void NoLabels(int given)
-    {
-        if (given > 0) throw new ArgumentException("This VAE is unconditional: it takes no class labels (train --model cvae for a conditional model).");
-    }
+    static void NoLabels(int given) => ModelChecks.NoLabels(given, "This VAE");
 
     public void Dispose()
     {

@@ -3,7 +3,6 @@
 // vectors, the commitment weight, codebook updates by exponential moving averages or by the codebook loss, the
 // dead-code restart threshold and the reconstruction loss. Stored as JSON ("model": "vqvae") in every checkpoint.
 using System.Globalization;
-using System.Text.Json;
 
 namespace Vae.Models;
 
@@ -84,58 +83,24 @@ public sealed record VqVaeConfig : IModelConfig
 
     public override int GetHashCode() => HashCode.Combine(Input, Hidden.Length, Positions, CodeDim, Codes, Commitment, Ema, HashCode.Combine(EmaDecay, RestartThreshold, Reconstruction));
 
-    public string ToJson()
+    public string ToJson() => ConfigJson.Write(Kind, Input, Hidden, w =>
     {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms))
-        {
-            w.WriteStartObject();
-            w.WriteString("model", Kind);
-            w.WriteNumber("input", Input);
-            w.WriteStartArray("hidden");
-            foreach (int h in Hidden) w.WriteNumberValue(h);
-            w.WriteEndArray();
-            w.WriteNumber("positions", Positions);
-            w.WriteNumber("code_dim", CodeDim);
-            w.WriteNumber("codes", Codes);
-            w.WriteNumber("commitment", Commitment);
-            w.WriteBoolean("ema", Ema);
-            w.WriteNumber("ema_decay", EmaDecay);
-            w.WriteNumber("restart_threshold", RestartThreshold);
-            w.WriteString("recon", Reconstruction == ReconstructionLoss.Bce ? "bce" : "mse");
-            w.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
-    }
+        w.WriteNumber("positions", Positions);
+        w.WriteNumber("code_dim", CodeDim);
+        w.WriteNumber("codes", Codes);
+        w.WriteNumber("commitment", Commitment);
+        w.WriteBoolean("ema", Ema);
+        w.WriteNumber("ema_decay", EmaDecay);
+        w.WriteNumber("restart_threshold", RestartThreshold);
+        ConfigJson.WriteReconstruction(w, Reconstruction);
+    });
 
     /// <summary>Parses <see cref="ToJson"/>'s format (unknown keys are ignored; the optional ones take their defaults); throws InvalidDataException naming <paramref name="source"/>.</summary>
-    public static VqVaeConfig FromJson(string json, string source)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(json);
-            var root = doc.RootElement;
-            if (root.TryGetProperty("model", out var model) && model.GetString() is { } m && m != "vqvae")
-                throw new InvalidDataException($"{source}: the checkpoint holds a '{m}' model, not a 'vqvae'.");
-            JsonElement Required(string key) => root.TryGetProperty(key, out var e) ? e : throw new KeyNotFoundException($"\"{key}\" is missing");
-            float Optional(string key, float fallback) => root.TryGetProperty(key, out var e) ? e.GetSingle() : fallback;
-            return new VqVaeConfig(
-                Required("input").GetInt32(),
-                Required("hidden").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
-                Required("positions").GetInt32(),
-                Required("code_dim").GetInt32(),
-                Required("codes").GetInt32(),
-                Optional("commitment", 0.25f),
-                !root.TryGetProperty("ema", out var ema) || ema.GetBoolean(),
-                Optional("ema_decay", 0.99f),
-                Optional("restart_threshold", 0.01f),
-                VaeConfig.ParseReconstruction(root.TryGetProperty("recon", out var r) ? r.GetString() ?? "bce" : "bce"));
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
-        {
-            throw new InvalidDataException($"{source}: the model configuration '{json}' is not a valid vqvae configuration ({e.Message}).", e);
-        }
-    }
+    public static VqVaeConfig FromJson(string json, string source) => ConfigJson.Read(json, source, "vqvae", root => new VqVaeConfig(
+        ConfigJson.Required(root, "input").GetInt32(), ConfigJson.Sizes(root, "hidden"), ConfigJson.Required(root, "positions").GetInt32(),
+        ConfigJson.Required(root, "code_dim").GetInt32(), ConfigJson.Required(root, "codes").GetInt32(), ConfigJson.Optional(root, "commitment", 0.25f),
+        !root.TryGetProperty("ema", out var ema) || ema.GetBoolean(), ConfigJson.Optional(root, "ema_decay", 0.99f),
+        ConfigJson.Optional(root, "restart_threshold", 0.01f), ConfigJson.Reconstruction(root)));
 
     public override string ToString()
     {

@@ -57,16 +57,12 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
         Config = config;
         Capacity = capacity;
         (p, d, k) = (config.Positions, config.CodeDim, config.Codes);
-        encoder = new Mlp("enc", [config.Input, .. config.Hidden, config.LatentWidth]);
-        decoder = new Mlp("dec", [config.LatentWidth, .. config.Hidden.Reverse(), config.Input]);
+        encoder = Mlp.Numbered("enc", [config.Input, .. config.Hidden, config.LatentWidth]);
+        decoder = Mlp.Numbered("dec", [config.LatentWidth, .. config.Hidden.Reverse(), config.Input]);
 
         // Weights, then biases and the codebook (the region whose gradients are zeroed per step), then the state.
         var layout = new TensorLayout();
-        encoder.AddWeights(layout);
-        decoder.AddWeights(layout);
-        int firstZeroed = layout.TotalLength;
-        encoder.AddBiases(layout);
-        decoder.AddBiases(layout);
+        int firstZeroed = Mlp.AddParameters(layout, encoder, decoder);
         var eCodebook = layout.Add("codebook.weight", k, d);
         int endZeroed = layout.TotalLength;
         trainedCount = layout.ElementCount;
@@ -136,7 +132,7 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
 
         // PyTorch state_dict order: enc, the quantizer's parameter and buffers, dec, the prior.
         static NamedTensor Named(TensorEntry e) => new(e.Name, e.Shape, e.Offset, e.Length);
-        namedTensors.AddRange(encoder.NamedTensors(layout));
+        namedTensors.AddRange(encoder.NamedTensors());
         namedTensors.Add(Named(eCodebook));
         if (eClusterSize is not null && eEmbedSum is not null)
         {
@@ -144,7 +140,7 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
             namedTensors.Add(Named(eEmbedSum));
         }
         namedTensors.Add(Named(eRestarts));
-        namedTensors.AddRange(decoder.NamedTensors(layout));
+        namedTensors.AddRange(decoder.NamedTensors());
         namedTensors.Add(Named(ePrior));
     }
 
@@ -207,21 +203,16 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
     {
         var layout = Parameters.Layout;
         var host = new float[layout.TotalLength];
-        uint stream = 0;
-        encoder.InitializeUniform(host, layout, seed, ref stream);
-        decoder.InitializeUniform(host, layout, seed, ref stream);
+        uint stream = LinearInit.FillLayers(host, Parameters, encoder.Layers.Concat(decoder.Layers), seed);
         var eCodebook = layout["codebook.weight"];
-        Mlp.FillUniform(host.AsSpan(eCodebook.Offset, eCodebook.Length), 1f / MathF.Sqrt(d), seed, stream);
+        LinearInit.FillUniform(host.AsSpan(eCodebook.Offset, eCodebook.Length), 1f / MathF.Sqrt(d), seed, stream);
         if (Config.Ema)
         {
             host.AsSpan(layout["codebook.cluster_size"].Offset, k).Fill(1f);
             host.AsSpan(eCodebook.Offset, eCodebook.Length).CopyTo(host.AsSpan(layout["codebook.embed_sum"].Offset));
         }
         host.AsSpan(layout["prior.log_probs"].Offset, p * k).Fill((float)-Math.Log(k));
-        backend.Upload<float>(host, Parameters.Parameters);
-        backend.Fill(Parameters.Gradients, 0f);
-        backend.Fill(Parameters.AdamM, 0f);
-        backend.Fill(Parameters.AdamV, 0f);
+        LinearInit.Upload(Parameters, host);
         backend.Fill(epochUsage, 0f);
         LastRestarts = 0;
     }
@@ -250,11 +241,7 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
     {
         CheckRows(rows);
         decoder.Forward(backend, zq, rows);
-        if (probabilities)
-        {
-            int n = rows * Config.Input;
-            backend.ActivationForward(Activation.Sigmoid, Logits.Slice(0, n), Prediction.Slice(0, n));
-        }
+        if (probabilities) ReconstructionTerm.Probabilities(backend, Logits, Prediction, rows, Config.Input);
     }
 
     /// <summary>Encode, quantize, decode and the losses of the first <paramref name="rows"/> rows of Input.</summary>
@@ -277,9 +264,7 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
     /// </summary>
     public void Backward(int rows, float klWeight, float freeBits)
     {
-        if (!float.IsFinite(klWeight)) throw new ArgumentOutOfRangeException(nameof(klWeight), klWeight, "The KL weight must be finite.");
-        if (!(freeBits >= 0 && float.IsFinite(freeBits)))
-            throw new ArgumentOutOfRangeException(nameof(freeBits), freeBits, "Free bits must be finite and >= 0 nats per latent dimension (0 = off).");
+        ModelChecks.KlArguments(klWeight, freeBits);
         CheckRows(rows);
         int n = rows * p, values = n * d;
         float scale = 1f / rows;
@@ -508,54 +493,32 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
     /// <summary>Decodes codes (count, P), each in [0, K), to probabilities (count, X).</summary>
     public float[] DecodeCodes(ReadOnlySpan<int> imageCodes, int count)
     {
-        if (count < 0 || imageCodes.Length != count * p)
-            throw new ArgumentException($"Expected {count} images of {p} codes ({count * p} ints), got {imageCodes.Length}.", nameof(imageCodes));
+        ModelChecks.RowsOf(imageCodes, count, p, $"images of {p} codes");
         foreach (int c in imageCodes)
             if ((uint)c >= (uint)k) throw new ArgumentOutOfRangeException(nameof(imageCodes), c, $"Code {c} is outside the codebook [0, {k}).");
-        var result = new float[count * Config.Input];
-        for (int start = 0; start < count; start += Capacity)
+        return HostPasses.InChunks(backend, Capacity, count, imageCodes, codes, (_, rows) =>
         {
-            int rows = Math.Min(Capacity, count - start);
-            backend.Upload(imageCodes.Slice(start * p, rows * p), codes.Slice(0, rows * p));
             backend.GatherRows(codebook, codes, zq, k, rows * p, d);
             Decode(rows);
-            backend.Download<float>(Prediction.Slice(0, rows * Config.Input), result.AsSpan(start * Config.Input, rows * Config.Input));
-        }
-        return result;
+        }, Prediction, Config.Input);
     }
 
     /// <summary>The encoder outputs z_e (count, P*D) of images (count, X), before quantization.</summary>
     public float[] EncodeLatents(ReadOnlySpan<float> images, int count)
     {
-        CheckImages(images, count);
-        int width = Config.LatentWidth;
-        var result = new float[count * width];
-        for (int start = 0; start < count; start += Capacity)
-        {
-            int rows = Math.Min(Capacity, count - start);
-            backend.Upload(images.Slice(start * Config.Input, rows * Config.Input), Input.Slice(0, rows * Config.Input));
-            encoder.Forward(backend, Input, rows);
-            backend.Download<float>(encoder.Output.Slice(0, rows * width), result.AsSpan(start * width, rows * width));
-        }
-        return result;
+        ModelChecks.Images(images, count, Config.Input);
+        return HostPasses.InChunks(backend, Capacity, count, images, Input, (_, rows) => encoder.Forward(backend, Input, rows), encoder.Output, Config.LatentWidth);
     }
 
     /// <summary>Quantizes latents (count, P*D) to their nearest codes and decodes them: probabilities (count, X).</summary>
     public float[] DecodeLatents(ReadOnlySpan<float> latents, int count)
     {
-        int width = Config.LatentWidth;
-        if (count < 0 || latents.Length != count * width)
-            throw new ArgumentException($"Expected {count} latent grids of {p} x {d} ({count * width} floats), got {latents.Length}.", nameof(latents));
-        var result = new float[count * Config.Input];
-        for (int start = 0; start < count; start += Capacity)
+        ModelChecks.RowsOf(latents, count, Config.LatentWidth, $"latent grids of {p} x {d}");
+        return HostPasses.InChunks(backend, Capacity, count, latents, encoder.Output, (_, rows) =>
         {
-            int rows = Math.Min(Capacity, count - start);
-            backend.Upload(latents.Slice(start * width, rows * width), encoder.Output.Slice(0, rows * width));
             Quantize(rows);
             Decode(rows);
-            backend.Download<float>(Prediction.Slice(0, rows * Config.Input), result.AsSpan(start * Config.Input, rows * Config.Input));
-        }
-        return result;
+        }, Prediction, Config.Input);
     }
 
     /// <summary>Reconstructions (count, X) of images (count, X): encode, quantize, decode.</summary>
@@ -569,21 +532,7 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
     public float[] Interpolate(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int steps, int labelA = -1, int labelB = -1)
     {
         NoLabels(labelA >= 0 || labelB >= 0 ? 1 : 0);
-        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 2);
-        CheckImages(a, 1);
-        CheckImages(b, 1);
-        var pair = new float[2 * Config.Input];
-        a.CopyTo(pair);
-        b.CopyTo(pair.AsSpan(Config.Input));
-        var ends = EncodeLatents(pair, 2);
-        int width = Config.LatentWidth;
-        var path = new float[steps * width];
-        for (int s = 0; s < steps; s++)
-        {
-            float t = s / (float)(steps - 1);
-            for (int j = 0; j < width; j++) path[s * width + j] = (1 - t) * ends[j] + t * ends[width + j];
-        }
-        return DecodeLatents(path, steps);
+        return HostPasses.Interpolate(a, b, steps, Config.Input, Config.LatentWidth, pair => EncodeLatents(pair, 2), (path, n) => DecodeLatents(path, n));
     }
 
     // ------------------------------------------------------------------ helpers
@@ -603,10 +552,7 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
         return host;
     }
 
-    void CheckRows(int rows)
-    {
-        if (rows < 1 || rows > Capacity) throw new ArgumentOutOfRangeException(nameof(rows), rows, $"Rows must be in [1, {Capacity}] (the model's batch capacity).");
-    }
+    void CheckRows(int rows) => ModelChecks.Rows(rows, Capacity);
 
     void CheckData(DeviceDataset data)
     {
@@ -614,16 +560,7 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
             throw new ArgumentException($"The data has {data.Pixels} pixels per image but the model expects {Config.Input}; use the dataset it was trained on.", nameof(data));
     }
 
-    void CheckImages(ReadOnlySpan<float> images, int count)
-    {
-        if (count < 0 || images.Length != count * Config.Input)
-            throw new ArgumentException($"Expected {count} images of {Config.Input} pixels ({count * Config.Input} floats), got {images.Length}. Is the data the size the model was trained on?", nameof(images));
-    }
-
-    static void NoLabels(int given)
-    {
-        if (given > 0) throw new ArgumentException("The VQ-VAE is unconditional: it takes no class labels.");
-    }
+    static void NoLabels(int given) => ModelChecks.NoLabels(given, "The VQ-VAE");
 
     public void Dispose()
     {

@@ -1,6 +1,7 @@
 // Assertions on how the `vae` tool reports success and failure: usage errors (exit 2) and bad input (exit 1) print
 // exactly one "vae: ..." line to stderr (usage errors add the "Run 'vae help'" hint), nothing to stdout, and never a
-// stack trace.
+// stack trace; a successful --json run prints one JSON object.
+using System.Text.Json;
 using Vae.Tests.Support;
 using Xunit;
 
@@ -14,6 +15,15 @@ static class CliAssert
     {
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.True(r.Stderr.Length == 0, "nothing on stderr expected:\n" + r);
+    }
+
+    /// <summary>A successful run that printed one line of JSON: that object.</summary>
+    public static JsonElement Json(VaeRunResult r)
+    {
+        Succeeded(r);
+        Assert.Single(r.StdoutLines);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        return doc.RootElement.Clone();
     }
 
     /// <summary>Exit code 2, stderr = "vae: message" + the hint; the message contains every fragment.</summary>

@@ -5,7 +5,6 @@
 // classes or --count without --label (usage, exit 2), --label on an unconditional checkpoint, a dataset with more
 // classes than the model (bad input, exit 1), and resuming a run with another --model (usage).
 using System.Buffers.Binary;
-using System.Text.Json;
 using Vae.Analysis;
 using Vae.Checkpoints;
 using Vae.Cpu;
@@ -77,13 +76,6 @@ public sealed class CliCvaeTests(CvaeRunFixture run) : IClassFixture<CvaeRunFixt
         return PngDecoder.Decode(File.ReadAllBytes(path));
     }
 
-    static JsonElement Json(VaeRunResult r)
-    {
-        CliAssert.Succeeded(r);
-        using var doc = JsonDocument.Parse(r.Stdout);
-        return doc.RootElement.Clone();
-    }
-
     [Fact]
     public void Train_writes_a_cvae_checkpoint_and_one_sample_row_per_class()
     {
@@ -124,7 +116,7 @@ public sealed class CliCvaeTests(CvaeRunFixture run) : IClassFixture<CvaeRunFixt
     [Fact]
     public void Eval_json_reports_class_consistency_and_the_conditional_likelihood()
     {
-        var o = Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", run.Checkpoint, "--data", run.Data.Folder, "--nll", "20", "--json"));
+        var o = CliAssert.Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", run.Checkpoint, "--data", run.Data.Folder, "--nll", "20", "--json"));
         Assert.Equal("cvae", o.GetProperty("model").GetString());
         double samples = o.GetProperty("class_consistency_samples").GetDouble(), real = o.GetProperty("class_consistency_real").GetDouble();
         Assert.Equal(100, o.GetProperty("class_consistency_samples_per_class").GetInt32());
@@ -146,7 +138,7 @@ public sealed class CliCvaeTests(CvaeRunFixture run) : IClassFixture<CvaeRunFixt
         CliAssert.Succeeded(text);
         Assert.Contains(text.StdoutLines, l => l.TrimStart().StartsWith("class consistency (nearest class mean): samples ", StringComparison.Ordinal));
         // An unconditional checkpoint has no such fields.
-        Assert.False(Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", run.PlainCheckpoint, "--data", run.Data.Folder, "--json")).TryGetProperty("class_consistency_samples", out _));
+        Assert.False(CliAssert.Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", run.PlainCheckpoint, "--data", run.Data.Folder, "--json")).TryGetProperty("class_consistency_samples", out _));
     }
 
     [Fact]

@@ -39,20 +39,12 @@ public sealed class CliFreeBitsTests(TrainedRunFixture run) : IClassFixture<Trai
     [InlineData("--free-bits many", "--free-bits needs a number")]
     public void BadFreeBitsAreUsageErrors(string flags, string message)
     {
-        string output = run.File("bad-" + Guid.NewGuid().ToString("N"));
-        var r = VaeProcess.Run(run.Folder, [.. TrainedRunFixture.TrainArgs(run.Data.Folder, 1, output), .. flags.Split(' ')]);
-        Assert.Equal(2, r.ExitCode);
-        Assert.Contains(message, r.Stderr, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(output));
+        run.AssertTrainFlagsAreUsageError(flags, message);
     }
 
     [Fact]
     public void FreeBitsCannotChangeOnResume()
     {
-        byte[] before = File.ReadAllBytes(run.Checkpoint);
-        var r = VaeProcess.Run(run.Folder, "train", "--data", run.Data.Folder, "--epochs", "3", "--out", run.Run, "--resume", "--free-bits", "0.5");
-        Assert.Equal(2, r.ExitCode);
-        Assert.Contains("--free-bits cannot be combined with --resume", r.Stderr, StringComparison.Ordinal);
-        Assert.Equal(before, File.ReadAllBytes(run.Checkpoint));
+        run.AssertResumeRefuses(run.Run, "--free-bits", "0.5");
     }
 }

@@ -3,10 +3,7 @@
 // (z1, z2: KL summing to the total, active units) and, with --nll, the library's importance-sampled estimate; sample
 // and reconstruct work; bad input is one clear line: a dataset of another image size, --resume with a shape flag,
 // --latent2 on a one-layer model.
-using System.Text.Json;
 using Vae.Checkpoints;
-using Vae.Cpu;
-using Vae.Data;
 using Vae.Models;
 using Vae.Tests.Support;
 using Vae.Training;
@@ -14,48 +11,18 @@ using Xunit;
 
 namespace Vae.Tests.Cli;
 
-public sealed class HvaeRunFixture : IDisposable
+public sealed class HvaeRunFixture() : RunFixture(Settings, "hvae-run")
 {
     public static readonly string[] Settings = ["--model", "hvae", "--batch", "32", "--hidden", "16", "--latent", "4", "--hidden2", "8", "--latent2", "2"];
-
-    readonly ScratchDirectory scratch = new();
-
-    public HvaeRunFixture()
-    {
-        Data = TinyIdxDataset.Write(scratch.File("data"), 256, 64, 8, 8, gzip: false, seed: 5);
-        WideData = TinyIdxDataset.Write(scratch.File("data-8x10"), 64, 16, 8, 10, gzip: false, seed: 6);
-        Run = scratch.File("hvae-run");
-        Training = VaeProcess.Run(Folder, ["train", "--data", Data.Folder, "--epochs", "2", .. Settings, "--out", Run]);
-        Assert.True(Training.ExitCode == 0, Training.ToString());
-    }
-
-    public string Folder => scratch.Path;
-    public TinyIdxDataset Data { get; }
-    public TinyIdxDataset WideData { get; }
-    public string Run { get; }
-    public string Checkpoint => Path.Combine(Run, "vae.safetensors");
-    public VaeRunResult Training { get; }
-    public string File(string name) => scratch.File(name);
-
-    public void Dispose() => scratch.Dispose();
 }
 
 public sealed class CliHvaeTests(HvaeRunFixture run) : IClassFixture<HvaeRunFixture>
 {
-    static JsonElement Json(VaeRunResult r)
-    {
-        CliAssert.Succeeded(r);
-        Assert.Single(r.StdoutLines);
-        using var doc = JsonDocument.Parse(r.Stdout);
-        return doc.RootElement.Clone();
-    }
-
     [Fact]
     public void Train_writes_an_hvae_checkpoint_and_pictures()
     {
         Assert.Contains("training hvae 64-16-z4-8-z2 bce beta=1", run.Training.Stdout, StringComparison.Ordinal);
-        foreach (string name in new[] { "vae.safetensors", "samples.png", "reconstructions.png", "interpolations.png", "loss.svg", "history.csv" })
-            Assert.True(File.Exists(Path.Combine(run.Run, name)), $"{name} was not written:\n{run.Training}");
+        run.AssertRunWroteItsFiles();
         var checkpoint = Checkpoint.Read(run.Checkpoint);
         Assert.Equal(new HvaeConfig(64, [16], 4, [8], 2), checkpoint.Config);
         Assert.Equal(2, checkpoint.State.Epoch);
@@ -67,7 +34,7 @@ public sealed class CliHvaeTests(HvaeRunFixture run) : IClassFixture<HvaeRunFixt
     [Fact]
     public void Eval_json_reports_both_layers_and_the_library_nll()
     {
-        var o = Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", run.Checkpoint, "--data", run.Data.Folder, "--nll", "20", "--json"));
+        var o = CliAssert.Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", run.Checkpoint, "--data", run.Data.Folder, "--nll", "20", "--json"));
         Assert.Equal("hvae", o.GetProperty("model").GetString());
         var groups = o.GetProperty("groups").EnumerateArray().ToArray();
         Assert.Equal(["z1", "z2"], groups.Select(g => g.GetProperty("name").GetString()));
@@ -81,12 +48,8 @@ public sealed class CliHvaeTests(HvaeRunFixture run) : IClassFixture<HvaeRunFixt
         Assert.True(double.IsFinite(nll) && nll > 0 && nll < o.GetProperty("neg_elbo_k").GetDouble() && nll < loss, o.ToString());
 
         // The same numbers in process: same checkpoint and test set, default seeds and batch (500).
-        var checkpoint = Checkpoint.Read(run.Checkpoint);
-        using var backend = new CpuBackend();
-        using var model = new HvaeModel(backend, (HvaeConfig)checkpoint.Config, 500);
-        checkpoint.LoadInto(model, withOptimizerState: false);
-        var test = ImageDatasets.Load(run.Data.Folder, train: false);
-        using var data = new DeviceDataset(backend, test.Images, test.Count, test.Pixels);
+        using var loaded = new CheckpointInProcess(run.Checkpoint, run.Data.Folder);
+        var (model, data) = ((HvaeModel)loaded.Model, loaded.Test);
         var evaluation = Evaluation.Run(model, data, null);
         Assert.Equal(evaluation.Loss, loss, 9);
         Assert.Equal(evaluation.Groups[1].Kl, groups[1].GetProperty("kl").GetDouble(), 9);

@@ -71,20 +71,12 @@ public sealed class CliIwaeTests(TrainedRunFixture run) : IClassFixture<TrainedR
     [InlineData("--iwae many", "--iwae needs an integer value")]
     public void Bad_iwae_settings_are_usage_errors(string flags, string message)
     {
-        string output = run.File("bad-" + Guid.NewGuid().ToString("N"));
-        var r = VaeProcess.Run(run.Folder, [.. TrainedRunFixture.TrainArgs(run.Data.Folder, 1, output), .. flags.Split(' ')]);
-        Assert.Equal(2, r.ExitCode);
-        Assert.Contains(message, r.Stderr, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(output));
+        run.AssertTrainFlagsAreUsageError(flags, message);
     }
 
     [Fact]
     public void K_cannot_change_on_resume()
     {
-        byte[] before = File.ReadAllBytes(run.Checkpoint);
-        var r = VaeProcess.Run(run.Folder, "train", "--data", run.Data.Folder, "--epochs", "3", "--out", run.Run, "--resume", "--iwae", "5");
-        Assert.Equal(2, r.ExitCode);
-        Assert.Contains("--iwae cannot be combined with --resume", r.Stderr, StringComparison.Ordinal);
-        Assert.Equal(before, File.ReadAllBytes(run.Checkpoint));
+        run.AssertResumeRefuses(run.Run, "--iwae", "5");
     }
 }

@@ -2,10 +2,6 @@
 // nll_seconds, equal to the library's estimate on the same checkpoint and test set; the text form prints the same nll;
 // a bare --nll means K = 1000; K < 1 or a non-number is a usage error.
 using System.Globalization;
-using System.Text.Json;
-using Vae.Checkpoints;
-using Vae.Cpu;
-using Vae.Data;
 using Vae.Models;
 using Vae.Tests.Support;
 using Vae.Training;
@@ -15,18 +11,10 @@ namespace Vae.Tests.Cli;
 
 public sealed class CliNllTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixture>
 {
-    static JsonElement Json(VaeRunResult r)
-    {
-        CliAssert.Succeeded(r);
-        Assert.Single(r.StdoutLines);
-        using var doc = JsonDocument.Parse(r.Stdout);
-        return doc.RootElement.Clone();
-    }
-
     [Fact]
     public void Eval_json_reports_the_library_estimate()
     {
-        var o = Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", run.Checkpoint, "--data", run.Data.Folder, "--nll", "20", "--json"));
+        var o = CliAssert.Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", run.Checkpoint, "--data", run.Data.Folder, "--nll", "20", "--json"));
         double nll = o.GetProperty("nll").GetDouble(), negElbo = o.GetProperty("neg_elbo_k").GetDouble(), loss = o.GetProperty("test_loss").GetDouble();
         Assert.Equal(20, o.GetProperty("nll_k").GetInt32());
         Assert.Equal("bernoulli", o.GetProperty("nll_likelihood").GetString());
@@ -35,19 +23,14 @@ public sealed class CliNllTests(TrainedRunFixture run) : IClassFixture<TrainedRu
         Assert.True(nll < loss, $"with 20 samples the bound should be below the one-sample test loss: {o}");
 
         // The same estimate in process: same checkpoint, test set, default seed and batch (500).
-        var checkpoint = Checkpoint.Read(run.Checkpoint);
-        using var backend = new CpuBackend();
-        using var model = new VaeModel(backend, (VaeConfig)checkpoint.Config, 500);
-        checkpoint.LoadInto(model, withOptimizerState: false);
-        var test = ImageDatasets.Load(run.Data.Folder, train: false);
-        using var data = new DeviceDataset(backend, test.Images, test.Count, test.Pixels);
-        using var weights = new VaeImportanceWeights(model);
-        var expected = ImportanceSampling.Run(weights, data, 20);
+        using var loaded = new CheckpointInProcess(run.Checkpoint, run.Data.Folder);
+        using var weights = new VaeImportanceWeights((VaeModel)loaded.Model);
+        var expected = ImportanceSampling.Run(weights, loaded.Test, 20);
         Assert.Equal(expected.Nll, nll, 9);
         Assert.Equal(expected.NegativeElbo, negElbo, 9);
 
         // Without --nll the fields are absent; the text form prints the same nll.
-        var plain = Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", run.Checkpoint, "--data", run.Data.Folder, "--json"));
+        var plain = CliAssert.Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", run.Checkpoint, "--data", run.Data.Folder, "--json"));
         Assert.False(plain.TryGetProperty("nll", out _));
         Assert.Equal(loss, plain.GetProperty("test_loss").GetDouble());
         var text = VaeProcess.Run(run.Folder, "eval", "--checkpoint", run.Checkpoint, "--data", run.Data.Folder, "--nll", "20");
@@ -61,7 +44,7 @@ public sealed class CliNllTests(TrainedRunFixture run) : IClassFixture<TrainedRu
     [Fact]
     public void Bare_nll_uses_1000_samples()
     {
-        var o = Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", run.Checkpoint, "--data", run.Data.Folder, "--nll", "--json"));
+        var o = CliAssert.Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", run.Checkpoint, "--data", run.Data.Folder, "--nll", "--json"));
         Assert.Equal(ImportanceSampling.DefaultSamples, o.GetProperty("nll_k").GetInt32());
         Assert.True(o.GetProperty("nll").GetDouble() < o.GetProperty("neg_elbo_k").GetDouble(), o.ToString());
     }

@@ -11,41 +11,21 @@ using Xunit;
 namespace Vae.Tests.Cli;
 
 /// <summary>A tiny dataset (gzip files, a plain copy, and an 8x10 variant) and one 2-epoch training run on it, shared by the tests.</summary>
-public sealed class TrainedRunFixture : IDisposable
+public sealed class TrainedRunFixture : RunFixture
 {
     public const int TrainImages = 256, TestImages = 64, Side = 8;
 
     /// <summary>The settings of every run here, apart from --data, --epochs and --out.</summary>
     public static readonly string[] Settings = ["--batch", "32", "--hidden", "16", "--latent", "3"];
 
-    readonly ScratchDirectory _scratch = new();
+    public TrainedRunFixture() : base(Settings, "O1", gzip: true) =>
+        PlainData = TinyIdxDataset.Write(File("data-plain"), TrainImages, TestImages, Side, Side, gzip: false, seed: 5);
 
-    public TrainedRunFixture()
-    {
-        Data = TinyIdxDataset.Write(_scratch.File("data-gz"), TrainImages, TestImages, Side, Side, gzip: true, seed: 5);
-        PlainData = TinyIdxDataset.Write(_scratch.File("data-plain"), TrainImages, TestImages, Side, Side, gzip: false, seed: 5);
-        WideData = TinyIdxDataset.Write(_scratch.File("data-8x10"), 64, 16, Side, 10, gzip: false, seed: 6);
-        Run = _scratch.File("O1");
-        Training = VaeProcess.Run(Folder, [.. TrainArgs(Data.Folder, 2, Run)]);
-        Assert.True(Training.ExitCode == 0, Training.ToString());
-    }
-
-    public string Folder => _scratch.Path;
-    public TinyIdxDataset Data { get; }
+    /// <summary>The same images as <see cref="RunFixture.Data"/> in plain (not gzip) files.</summary>
     public TinyIdxDataset PlainData { get; }
-    public TinyIdxDataset WideData { get; }
-
-    /// <summary>The output folder of `vae train --epochs 2` on <see cref="Data"/>.</summary>
-    public string Run { get; }
-    public string Checkpoint => Path.Combine(Run, "vae.safetensors");
-    public VaeRunResult Training { get; }
-
-    public string File(string name) => _scratch.File(name);
 
     public static IEnumerable<string> TrainArgs(string data, int epochs, string output) =>
         ["train", "--data", data, "--epochs", epochs.ToString(CultureInfo.InvariantCulture), .. Settings, "--out", output];
-
-    public void Dispose() => _scratch.Dispose();
 }
 
 public sealed class CliTrainedRunTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixture>
@@ -70,9 +50,8 @@ public sealed class CliTrainedRunTests(TrainedRunFixture run) : IClassFixture<Tr
     [Fact]
     public void TrainWritesCheckpointPicturesAndHistory()
     {
-        string[] expected = ["vae.safetensors", "samples.png", "reconstructions.png", "interpolations.png", "loss.svg", "history.csv"];
         var written = Directory.GetFiles(run.Run).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
-        Assert.Equal(expected.Order(StringComparer.Ordinal), written);
+        Assert.Equal(RunFixture.OutputFiles.Order(StringComparer.Ordinal), written);
 
         AssertPngSize(Path.Combine(run.Run, "samples.png"), GridSize(8, 8), GridSize(8, 8));                    // 64 samples, 8 columns
         AssertPngSize(Path.Combine(run.Run, "reconstructions.png"), GridSize(8, 8), GridSize(4, 8));            // 16 inputs over 16 outputs

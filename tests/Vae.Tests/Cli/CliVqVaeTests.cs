@@ -4,64 +4,26 @@
 // a run resumes; --no-ema trains without EMA statistics; bad flags are usage errors that write nothing, and a dataset
 // of another image size or --nll on a vqvae checkpoint is a clear input error.
 using System.Globalization;
-using System.Text.Json;
 using Vae.Checkpoints;
-using Vae.Cpu;
-using Vae.Data;
 using Vae.Models;
 using Vae.Tests.Support;
-using Vae.Training;
 using Xunit;
 
 namespace Vae.Tests.Cli;
 
-public sealed class VqVaeRunFixture : IDisposable
+public sealed class VqVaeRunFixture() : RunFixture(Settings, "vq")
 {
     /// <summary>The model flags of every run here (8x8 images: 64-16-4x3/16).</summary>
     public static readonly string[] Settings = ["--model", "vqvae", "--batch", "32", "--hidden", "16", "--positions", "4", "--code-dim", "3", "--codes", "16"];
-
-    readonly ScratchDirectory scratch = new();
-
-    public VqVaeRunFixture()
-    {
-        Data = TinyIdxDataset.Write(scratch.File("data"), 256, 64, 8, 8, gzip: false, seed: 5);
-        WideData = TinyIdxDataset.Write(scratch.File("data-8x10"), 64, 16, 8, 10, gzip: false, seed: 6);
-        Run = scratch.File("vq");
-        Training = VaeProcess.Run(Folder, [.. TrainArgs(2, Run)]);
-        Assert.True(Training.ExitCode == 0, Training.ToString());
-    }
-
-    public string Folder => scratch.Path;
-    public TinyIdxDataset Data { get; }
-    public TinyIdxDataset WideData { get; }
-    public string Run { get; }
-    public string Checkpoint => Path.Combine(Run, "vae.safetensors");
-    public VaeRunResult Training { get; }
-
-    public string File(string name) => scratch.File(name);
-
-    public string[] TrainArgs(int epochs, string output) =>
-        ["train", "--data", Data.Folder, "--epochs", epochs.ToString(CultureInfo.InvariantCulture), .. Settings, "--out", output];
-
-    public void Dispose() => scratch.Dispose();
 }
 
 public sealed class CliVqVaeTests(VqVaeRunFixture run) : IClassFixture<VqVaeRunFixture>
 {
-    static JsonElement Json(VaeRunResult r)
-    {
-        CliAssert.Succeeded(r);
-        Assert.Single(r.StdoutLines);
-        using var doc = JsonDocument.Parse(r.Stdout);
-        return doc.RootElement.Clone();
-    }
-
     [Fact]
     public void Training_writes_a_vqvae_checkpoint_and_pictures()
     {
         Assert.Contains("training vqvae 64-16-4x3/16 bce commitment=0.25 ema=0.99 restart=0.01", run.Training.Stdout, StringComparison.Ordinal);
-        foreach (var name in new[] { "vae.safetensors", "samples.png", "reconstructions.png", "interpolations.png", "loss.svg", "history.csv" })
-            Assert.True(File.Exists(Path.Combine(run.Run, name)), $"{name} missing:\n{run.Training}");
+        run.AssertRunWroteItsFiles();
         var checkpoint = Checkpoint.Read(run.Checkpoint);
         Assert.Equal(new VqVaeConfig(64, [16], 4, 3, 16), checkpoint.Config);
         Assert.Equal(2, checkpoint.State.Epoch);
@@ -72,7 +34,7 @@ public sealed class CliVqVaeTests(VqVaeRunFixture run) : IClassFixture<VqVaeRunF
     [Fact]
     public void Eval_reports_the_code_statistics_of_the_library()
     {
-        var o = Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", run.Checkpoint, "--data", run.Data.Folder, "--json"));
+        var o = CliAssert.Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", run.Checkpoint, "--data", run.Data.Folder, "--json"));
         Assert.Equal("vqvae", o.GetProperty("model").GetString());
         double loss = o.GetProperty("test_loss").GetDouble(), recon = o.GetProperty("recon").GetDouble();
         double perplexity = o.GetProperty("perplexity").GetDouble(), priorNats = o.GetProperty("prior_nats").GetDouble();
@@ -87,13 +49,8 @@ public sealed class CliVqVaeTests(VqVaeRunFixture run) : IClassFixture<VqVaeRunF
         Assert.True(o.GetProperty("quantization_error").GetDouble() >= 0);
 
         // The same numbers in process.
-        var checkpoint = Checkpoint.Read(run.Checkpoint);
-        using var backend = new CpuBackend();
-        using var model = new VqVaeModel(backend, (VqVaeConfig)checkpoint.Config, 500);
-        checkpoint.LoadInto(model, withOptimizerState: false);
-        var test = ImageDatasets.Load(run.Data.Folder, train: false);
-        using var data = new DeviceDataset(backend, test.Images, test.Count, test.Pixels);
-        var stats = model.Statistics(data);
+        using var loaded = new CheckpointInProcess(run.Checkpoint, run.Data.Folder);
+        var stats = ((VqVaeModel)loaded.Model).Statistics(loaded.Test);
         Assert.Equal(stats.Perplexity, perplexity, 9);
         Assert.Equal(stats.CodesUsed, used);
         Assert.Equal(stats.PriorBound, o.GetProperty("nll_bound_prior").GetDouble(), 9);
@@ -125,10 +82,7 @@ public sealed class CliVqVaeTests(VqVaeRunFixture run) : IClassFixture<VqVaeRunF
         var resumed = VaeProcess.Run(run.Folder, "train", "--data", run.Data.Folder, "--epochs", "2", "--out", output, "--resume");
         CliAssert.Succeeded(resumed);
         Assert.Equal(2, Checkpoint.Read(Path.Combine(output, "vae.safetensors")).State.Epoch);
-        byte[] before = File.ReadAllBytes(Path.Combine(output, "vae.safetensors"));
-        CliAssert.UsageError(VaeProcess.Run(run.Folder, "train", "--data", run.Data.Folder, "--epochs", "3", "--out", output, "--resume", "--codes", "8"),
-            "--codes cannot be combined with --resume");
-        Assert.Equal(before, File.ReadAllBytes(Path.Combine(output, "vae.safetensors")));
+        run.AssertResumeRefuses(output, "--codes", "8");
     }
 
     [Fact]
@@ -140,7 +94,7 @@ public sealed class CliVqVaeTests(VqVaeRunFixture run) : IClassFixture<VqVaeRunF
         var checkpoint = Checkpoint.Read(Path.Combine(output, "vae.safetensors"));
         Assert.Equal(new VqVaeConfig(64, [16], 4, 3, 16, commitment: 0.5f, ema: false, restartThreshold: 0f), checkpoint.Config);
         Assert.DoesNotContain(checkpoint.File.Tensors, t => t.Name == "codebook.cluster_size");
-        var o = Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", Path.Combine(output, "vae.safetensors"), "--data", run.Data.Folder, "--json"));
+        var o = CliAssert.Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", Path.Combine(output, "vae.safetensors"), "--data", run.Data.Folder, "--json"));
         Assert.Equal(0, o.GetProperty("restarts").GetInt64());
     }
 
@@ -155,10 +109,7 @@ public sealed class CliVqVaeTests(VqVaeRunFixture run) : IClassFixture<VqVaeRunF
     [InlineData("--latent 4", "Unknown option --latent")]
     public void Bad_model_flags_are_usage_errors_that_write_nothing(string flags, string message)
     {
-        string output = run.File("bad-" + Guid.NewGuid().ToString("N"));
-        var r = VaeProcess.Run(run.Folder, [.. run.TrainArgs(1, output), .. flags.Split(' ')]);
-        CliAssert.UsageError(r, message);
-        Assert.False(Directory.Exists(output));
+        run.AssertTrainFlagsAreUsageError(flags, message);
     }
 
     [Fact]

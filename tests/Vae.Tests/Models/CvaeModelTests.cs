@@ -11,10 +11,11 @@ using Vae.Random;
 using Vae.Tests.Support;
 using Vae.Training;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Vae.Tests.Models;
 
-public sealed class CvaeModelTests
+public sealed class CvaeModelTests(ITestOutputHelper output)
 {
     static readonly CvaeConfig Small = new(12, [7], 3, 3);
 
@@ -58,53 +59,29 @@ public sealed class CvaeModelTests
         return (x, y, Download(backend, model.Eps.Slice(0, rows * config.Latent)));
     }
 
-    public static TheoryData<string, string> Fixtures => new()
-    {
-        { "cvae_reference_bce_784_32_8_c10.safetensors", "cpu" },
-        { "cvae_reference_mse_50_24_16_5_c3.safetensors", "cpu" },
-        { "cvae_reference_bce_784_32_8_c10.safetensors", "reference" },
-        { "cvae_reference_mse_50_24_16_5_c3.safetensors", "reference" },
-    };
+    public static TheoryData<string, string> Fixtures => PyTorchFixture.OnBothBackends(
+        "cvae_reference_bce_784_32_8_c10.safetensors",
+        "cvae_reference_mse_50_24_16_5_c3.safetensors");
 
     [Theory]
     [MemberData(nameof(Fixtures))]
-    public void Model_matches_pytorch_loss_activations_and_every_gradient(string fixture, string backendName)
+    public void Model_matches_pytorch_loss_activations_and_every_gradient(string fixtureName, string backendName)
     {
-        string path = RepositoryPaths.Fixture(fixture);
-        var file = SafeTensorsFile.Read(path);
-        var config = CvaeConfig.FromJson(file.Metadata["config"], path);
-        int batch = int.Parse(System.Text.Json.JsonDocument.Parse(file.Metadata["config"]).RootElement.GetProperty("batch").GetRawText(), CultureInfo.InvariantCulture);
+        var fixture = new PyTorchFixture(fixtureName);
+        var config = CvaeConfig.FromJson(fixture.ConfigJson, fixture.Path);
+        int batch = fixture.Batch;
         using var backend = Backends.Create(backendName);
         using var model = new CvaeModel(backend, config, batch);
-
-        var parameters = new float[model.Parameters.Layout.TotalLength];
-        Assert.Equal(model.NamedTensors.Select(t => t.Name), file.Tensors.Select(t => t.Name).Where(n => model.NamedTensors.Any(t => t.Name == n)));
-        foreach (var t in model.NamedTensors)
-        {
-            var tensor = file.Get(t.Name, path);
-            Assert.Equal(t.Shape, tensor.Shape);
-            tensor.ToFloats().CopyTo(parameters.AsSpan(t.Offset, t.Length));
-        }
-        backend.Upload<float>(parameters, model.Parameters.Parameters);
-        backend.Upload<float>(file.Get("x", path).ToFloats(), model.Input.Slice(0, batch * config.Input));
-        backend.Upload<float>(file.Get("y", path).ToFloats(), model.Condition.Slice(0, batch * config.Classes));
-        backend.Upload<float>(file.Get("eps", path).ToFloats(), model.Eps.Slice(0, batch * config.Latent));
+        Assert.Equal(model.NamedTensors.Select(t => t.Name), fixture.File.Tensors.Select(t => t.Name).Where(n => model.NamedTensors.Any(t => t.Name == n)));
+        fixture.LoadParameters(model);
+        backend.Upload<float>(fixture.Floats("x"), model.Input.Slice(0, batch * config.Input));
+        backend.Upload<float>(fixture.Floats("y"), model.Condition.Slice(0, batch * config.Classes));
+        backend.Upload<float>(fixture.Floats("eps"), model.Eps.Slice(0, batch * config.Latent));
 
         model.Forward(batch);
         model.Backward(batch);
 
-        var totals = Download(backend, model.LossTotals);
-        double recon = totals[0] / (double)batch, kl = totals[1] / (double)batch;
-        PyTorchFixtureTests.AssertClose("recon", file.Get("recon", path).ToDoubles(), [recon]);
-        PyTorchFixtureTests.AssertClose("kl", file.Get("kl", path).ToDoubles(), [kl]);
-        PyTorchFixtureTests.AssertClose("loss", file.Get("loss", path).ToDoubles(), [recon + config.Beta * kl]);
-        PyTorchFixtureTests.AssertClose("mu", file.Get("mu", path).ToDoubles(), PyTorchFixtureTests.Download(backend, model.Mu, batch * config.Latent));
-        PyTorchFixtureTests.AssertClose("logvar", file.Get("logvar", path).ToDoubles(), PyTorchFixtureTests.Download(backend, model.LogVar, batch * config.Latent));
-        PyTorchFixtureTests.AssertClose("logits", file.Get("logits", path).ToDoubles(), PyTorchFixtureTests.Download(backend, model.Logits, batch * config.Input));
-        var gradients = Download(backend, model.Parameters.Gradients);
-        foreach (var t in model.NamedTensors)
-            PyTorchFixtureTests.AssertClose("grad." + t.Name, file.Get("grad." + t.Name, path).ToDoubles(),
-                gradients.AsSpan(t.Offset, t.Length).ToArray().Select(v => (double)v).ToArray());
+        fixture.AssertOneLayerVae(model, config.Beta);
     }
 
     [Theory]
@@ -206,20 +183,8 @@ public sealed class CvaeModelTests
 
         var reference = new DoubleCvae(config, model.NamedTensors, Download(backend, model.Parameters.Parameters));
         var y = OneHot(labels.Select(b => (int)b).ToArray(), config.Classes);
-        for (int i = 0; i < images; i++)
-        {
-            var logW = new double[samples];
-            for (int k = 0; k < samples; k++)
-            {
-                var eps = new double[config.Latent];
-                for (int j = 0; j < eps.Length; j++) eps[j] = PhiloxNormal.Sample(99, (ulong)((i * samples + k) * config.Latent + j));
-                logW[k] = reference.LogWeight(x.AsSpan(i * config.Input, config.Input), y.AsSpan(i * config.Classes, config.Classes), eps);
-            }
-            double max = logW.Max();
-            double expected = -(max + Math.Log(logW.Sum(w => Math.Exp(w - max))) - Math.Log(samples));
-            Assert.True(Math.Abs(perImage[i] - expected) <= 2e-5 * Math.Max(1, Math.Abs(expected)), $"image {i}: {perImage[i]} vs {expected}");
-        }
-        Assert.Equal(recon == ReconstructionLoss.Bce ? "bernoulli" : "gaussian(variance 0.5)", result.Likelihood);
+        ImportanceSamplingChecks.EqualsTheFormula(output, result, perImage, samples, config.Latent, seed: 99,
+            (i, eps) => reference.LogWeight(x.AsSpan(i * config.Input, config.Input), y.AsSpan(i * config.Classes, config.Classes), [.. eps.Select(v => (double)v)]), recon);
 
         // A dataset without the model's labels is refused.
         using var unlabelled = new DeviceDataset(backend, x, images, config.Input);

@@ -12,8 +12,6 @@ namespace Vae.Tests.Models;
 
 public sealed class HvaeModelTests
 {
-    const double FixtureTolerance = 1e-4;
-
     /// <summary>A model of <paramref name="config"/> with seeded parameters nudged by +-spread/2 (biases nonzero), images and noise on the device.</summary>
     internal static HvaeModel Prepare(IComputeBackend backend, HvaeConfig config, int rows, int capacity, int seed, float spread,
         out float[] x, out float[] eps1, out float[] eps2, out float[] p)
@@ -111,39 +109,24 @@ public sealed class HvaeModelTests
 
     // ------------------------------------------------------------------ PyTorch fixtures
 
-    public static TheoryData<string, string> Fixtures => new()
-    {
-        { "hvae_reference_bce_60_24_6_10_4.safetensors", "cpu" },
-        { "hvae_reference_mse_784_32_16_8_12_10_3.safetensors", "cpu" },
-        { "hvae_reference_bce_60_24_6_10_4.safetensors", "reference" },
-        { "hvae_reference_mse_784_32_16_8_12_10_3.safetensors", "reference" },
-    };
+    public static TheoryData<string, string> Fixtures => PyTorchFixture.OnBothBackends(
+        "hvae_reference_bce_60_24_6_10_4.safetensors",
+        "hvae_reference_mse_784_32_16_8_12_10_3.safetensors");
 
     [Theory]
     [MemberData(nameof(Fixtures))]
-    public void Model_matches_pytorch_losses_outputs_and_every_gradient(string fixture, string backendName)
+    public void Model_matches_pytorch_losses_outputs_and_every_gradient(string fixtureName, string backendName)
     {
-        string path = RepositoryPaths.Fixture(fixture);
-        var file = SafeTensorsFile.Read(path);
-        string configJson = file.Metadata["config"];
-        var config = HvaeConfig.FromJson(configJson, path);
-        using var meta = JsonDocument.Parse(configJson);
-        int batch = meta.RootElement.GetProperty("batch").GetInt32();
-        float freeBits = meta.RootElement.GetProperty("free_bits").GetSingle();
+        var fixture = new PyTorchFixture(fixtureName);
+        var config = HvaeConfig.FromJson(fixture.ConfigJson, fixture.Path);
+        int batch = fixture.Batch;
+        float freeBits = fixture.Meta.GetProperty("free_bits").GetSingle();
         using var backend = Backends.Create(backendName);
         using var model = new HvaeModel(backend, config, batch + 1);   // capacity above the batch: the rows < capacity path
-
-        var parameters = new float[model.Parameters.Layout.TotalLength];
-        foreach (var t in model.NamedTensors)
-        {
-            var tensor = file.Get(t.Name, path);
-            Assert.Equal(t.Shape, tensor.Shape);
-            tensor.ToFloats().CopyTo(parameters.AsSpan(t.Offset, t.Length));
-        }
-        backend.Upload<float>(parameters, model.Parameters.Parameters);
-        backend.Upload<float>(file.Get("x", path).ToFloats(), model.Input.Slice(0, batch * config.Input));
-        var eps1 = file.Get("eps1", path).ToFloats();
-        var eps2 = file.Get("eps2", path).ToFloats();
+        fixture.LoadParameters(model);
+        backend.Upload<float>(fixture.Floats("x"), model.Input.Slice(0, batch * config.Input));
+        var eps1 = fixture.Floats("eps1");
+        var eps2 = fixture.Floats("eps2");
         var noise = new float[batch * model.NoisePerRow];
         for (int r = 0; r < batch; r++)
         {
@@ -159,11 +142,11 @@ public sealed class HvaeModelTests
         double recon = totals[0] / (double)batch, kl = totals[1] / (double)batch;
         double kl1 = Download(backend, model.LatentGroups[0].KlTotal, 1)[0] / (double)batch;
         double kl2 = Download(backend, model.LatentGroups[1].KlTotal, 1)[0] / (double)batch;
-        AssertClose("recon", file.Get("recon", path).ToDoubles(), [recon]);
-        AssertClose("kl1", file.Get("kl1", path).ToDoubles(), [kl1]);
-        AssertClose("kl2", file.Get("kl2", path).ToDoubles(), [kl2]);
-        AssertClose("kl", [file.Get("kl1", path).ToDoubles()[0] + file.Get("kl2", path).ToDoubles()[0]], [kl]);
-        AssertClose("loss", file.Get("loss", path).ToDoubles(), [recon + config.Beta * kl]);
+        fixture.AssertClose("recon", [recon]);
+        fixture.AssertClose("kl1", [kl1]);
+        fixture.AssertClose("kl2", [kl2]);
+        PyTorchFixture.AssertClose("kl", [fixture.Doubles("kl1")[0] + fixture.Doubles("kl2")[0]], [kl]);
+        fixture.AssertClose("loss", [recon + config.Beta * kl]);
         var klPerSample = Download(backend, model.KlPerSample, batch);
         Assert.Equal(kl * batch, klPerSample.Sum(v => (double)v), 3);
         foreach (var (name, view, width) in new[]
@@ -172,11 +155,8 @@ public sealed class HvaeModelTests
             ("logvar2", model.LogVar2, config.Latent2), ("prior_mu", model.PriorMu, config.Latent1), ("prior_logvar", model.PriorLogVar, config.Latent1),
             ("logits", model.Logits, config.Input),
         })
-            AssertClose(name, file.Get(name, path).ToDoubles(), Download(backend, view, batch * width).Select(v => (double)v).ToArray());
-
-        var gradients = Download(backend, model.Parameters.Gradients, parameters.Length);
-        foreach (var t in model.NamedTensors)
-            AssertClose("grad." + t.Name, file.Get("grad." + t.Name, path).ToDoubles(), gradients.AsSpan(t.Offset, t.Length).ToArray().Select(v => (double)v).ToArray());
+            fixture.AssertClose(name, PyTorchFixture.Download(backend, view, batch * width));
+        fixture.AssertGradients(model);
         if (freeBits > 0)
         {
             // The fixture was chosen with dimensions on both sides of the floor in each layer: the mask did something.
@@ -186,18 +166,6 @@ public sealed class HvaeModelTests
             Assert.Contains(perDimension.Skip(config.Latent1), k => k > freeBits);
             Assert.Contains(perDimension.Skip(config.Latent1), k => k < freeBits);
         }
-    }
-
-    /// <summary>Every element within FixtureTolerance of the tensor's largest |expected|; the first mismatches are listed.</summary>
-    static void AssertClose(string name, double[] expected, double[] actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = expected.Max(Math.Abs);
-        var mismatches = new List<string>();
-        for (int i = 0; i < expected.Length; i++)
-            if (!(Math.Abs(actual[i] - expected[i]) <= FixtureTolerance * Math.Max(scale, 1e-12)))
-                mismatches.Add($"[{i}] expected {expected[i]:R}, got {actual[i]:R}");
-        Assert.True(mismatches.Count == 0, $"{name}: {mismatches.Count} of {expected.Length} elements differ by more than {FixtureTolerance} x {scale:E3}: {string.Join("; ", mismatches.Take(5))}");
     }
 
     // ------------------------------------------------------------------ backends

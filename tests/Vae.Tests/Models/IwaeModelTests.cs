@@ -248,16 +248,7 @@ public sealed class IwaeAllocationTests(ITestOutputHelper output)
         var config = new VaeConfig(784, [400, 400], 20, importanceSamples: 5);
         var options = new TrainingOptions { Epochs = 1, BatchSize = 128, Seed = 3 };
         using var run = new TrainingSetup(new CpuBackend(threads: 2), config, options, new TrainingState(), SyntheticImages.Uniform(seed: 1, 300, config.Input), null);
-        var indices = new int[rows];
-        for (int i = 0; i < rows; i++) indices[i] = (i * 7 + 3) % 300;
-        void Step()
-        {
-            run.Trainer.LoadBatch(run.Train, indices);
-            run.Trainer.TrainStep(rows);
-        }
-        for (int i = 0; i < 3; i++) Step();
-        run.Backend.Synchronize();
-        var m = AllocationMeter.Measure(Step, 6, run.Backend.Synchronize);
+        var m = AllocationMeter.MeasureTrainingSteps(run.Trainer, run.Train, AllocationMeter.SpreadIndices(rows, 300), run.Backend, measuredSteps: 6);
         output.WriteLine($"6 steps of {rows} rows, K = 5: fewest bytes {m.FewestOnThread} on the calling thread, {m.FewestInProcess} in the process");
         Assert.True(m.FewestOnThread == 0, $"IWAE training steps allocated {m.FewestOnThread} bytes on the calling thread");
         Assert.False(m.ProcessAllocates, $"IWAE training steps allocated {m.FewestInProcess} bytes in the process (pool workers)");

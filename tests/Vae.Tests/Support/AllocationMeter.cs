@@ -4,6 +4,7 @@
 //    background allocations (about 2 KB/s measured here), so the process "allocates" only when, in every attempt, it
 //    allocated both at least one smallest object (24 bytes) per repetition and more than 8 KB per second of the
 //    attempt (4x the background rate; the time only scales this allowance, nothing asserts on it).
+// MeasureTrainingSteps applies the rule to warmed-up training steps, as every model's allocation test does.
 using System.Diagnostics;
 
 namespace Vae.Tests.Support;
@@ -40,5 +41,28 @@ public static class AllocationMeter
             if (fewestOnThread == 0 && !processAllocates) break;
         }
         return new AllocationMeasurement(fewestOnThread, fewestInProcess, processAllocates);
+    }
+
+    /// <summary>The rows of a measured batch: image (7 i + 3) mod <paramref name="images"/> for row i.</summary>
+    public static int[] SpreadIndices(int rows, int images) => Enumerable.Range(0, rows).Select(i => (i * 7 + 3) % images).ToArray();
+
+    /// <summary>
+    /// <paramref name="warmupSteps"/> training steps of the batch <paramref name="indices"/> of <paramref name="data"/>
+    /// (Trainer.LoadBatch + Trainer.TrainStep), then <see cref="Measure"/> of <paramref name="measuredSteps"/> more.
+    /// </summary>
+    public static AllocationMeasurement MeasureTrainingSteps(Vae.Training.Trainer trainer, Vae.Training.DeviceDataset data, int[] indices, IComputeBackend backend,
+        int warmupSteps = 3, int measuredSteps = 8)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(indices);
+        ArgumentNullException.ThrowIfNull(backend);
+        void Step()
+        {
+            trainer.LoadBatch(data, indices);
+            trainer.TrainStep(indices.Length);
+        }
+        for (int i = 0; i < warmupSteps; i++) Step();
+        backend.Synchronize();
+        return Measure(Step, measuredSteps, backend.Synchronize);
     }
 }

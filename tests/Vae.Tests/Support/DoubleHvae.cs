@@ -3,69 +3,42 @@
 // prior_mu, prior_logvar, dec.i, out), the training objective with and without free bits, and the importance weight
 // log p(x|z1) + log p(z1|z2) + log p(z2) - log q(z1|x) - log q(z2|z1). It reads a copy of the model's flat parameters
 // through NamedTensors, so a test can perturb Parameters for finite differences.
+using Vae.Diagnostics;
 using Vae.Models;
 
 namespace Vae.Tests.Support;
 
 public sealed class DoubleHvae(HvaeConfig config, IReadOnlyList<NamedTensor> tensors, float[] parameters)
 {
-    readonly Dictionary<string, NamedTensor> byName = tensors.ToDictionary(t => t.Name);
+    readonly DoubleLayers layers = new(tensors, parameters);
 
-    public double[] Parameters { get; } = parameters.Select(v => (double)v).ToArray();
+    public double[] Parameters => layers.Parameters;
 
     /// <summary>The parts of the batch-mean objective: recon, KL1 and KL2 (nats per image), and each dimension's batch-mean KL.</summary>
     public sealed record Terms(double Recon, double Kl1, double Kl2, double[] Kl1PerDimension, double[] Kl2PerDimension);
 
-    double[] Linear(string name, double[] x, int rows, int inF, int outF)
-    {
-        var w = byName[name + ".weight"];
-        var b = byName[name + ".bias"];
-        var y = new double[rows * outF];
-        for (int r = 0; r < rows; r++)
-            for (int o = 0; o < outF; o++)
-            {
-                double s = Parameters[b.Offset + o];
-                for (int i = 0; i < inF; i++) s += x[r * inF + i] * Parameters[w.Offset + o * inF + i];
-                y[r * outF + o] = s;
-            }
-        return y;
-    }
-
-    /// <summary>ReLU layers PREFIX.0, PREFIX.1, ... of the given sizes on x (rows, inF); returns the last hidden output and its width.</summary>
-    (double[] H, int Width) Hidden(string prefix, double[] x, int rows, int inF, IReadOnlyList<int> sizes)
-    {
-        var h = x;
-        int width = inF;
-        for (int i = 0; i < sizes.Count; i++)
-        {
-            h = Linear($"{prefix}.{i}", h, rows, width, sizes[i]).Select(v => Math.Max(0, v)).ToArray();
-            width = sizes[i];
-        }
-        return (h, width);
-    }
-
     public (double[] Mu, double[] LogVar) Encode1(double[] x, int rows)
     {
-        var (h, w) = Hidden("enc1", x, rows, config.Input, config.Hidden);
-        return (Linear("mu1", h, rows, w, config.Latent1), Linear("logvar1", h, rows, w, config.Latent1));
+        var (h, w) = layers.Hidden("enc1", x, rows, config.Input, config.Hidden);
+        return (layers.Linear("mu1", h, rows, w, config.Latent1), layers.Linear("logvar1", h, rows, w, config.Latent1));
     }
 
     public (double[] Mu, double[] LogVar) Encode2(double[] z1, int rows)
     {
-        var (h, w) = Hidden("enc2", z1, rows, config.Latent1, config.Hidden2);
-        return (Linear("mu2", h, rows, w, config.Latent2), Linear("logvar2", h, rows, w, config.Latent2));
+        var (h, w) = layers.Hidden("enc2", z1, rows, config.Latent1, config.Hidden2);
+        return (layers.Linear("mu2", h, rows, w, config.Latent2), layers.Linear("logvar2", h, rows, w, config.Latent2));
     }
 
     public (double[] Mu, double[] LogVar) Prior(double[] z2, int rows)
     {
-        var (h, w) = Hidden("prior", z2, rows, config.Latent2, config.Hidden2.Reverse().ToArray());
-        return (Linear("prior_mu", h, rows, w, config.Latent1), Linear("prior_logvar", h, rows, w, config.Latent1));
+        var (h, w) = layers.Hidden("prior", z2, rows, config.Latent2, config.Hidden2.Reverse().ToArray());
+        return (layers.Linear("prior_mu", h, rows, w, config.Latent1), layers.Linear("prior_logvar", h, rows, w, config.Latent1));
     }
 
     public double[] DecodeLogits(double[] z1, int rows)
     {
-        var (h, w) = Hidden("dec", z1, rows, config.Latent1, config.Hidden.Reverse().ToArray());
-        return Linear("out", h, rows, w, config.Input);
+        var (h, w) = layers.Hidden("dec", z1, rows, config.Latent1, config.Hidden.Reverse().ToArray());
+        return layers.Linear("out", h, rows, w, config.Input);
     }
 
     static double[] Sample(double[] mu, double[] logVar, ReadOnlySpan<float> eps)

@@ -42,12 +42,13 @@ public static class SyntheticImages
 }
 
 /// <summary>One training run's objects on one backend; the model starts from InitializeParameters(options.Seed) unless a checkpoint is loaded later.</summary>
-public sealed class TrainingSetup : IDisposable
+public class TrainingSetup<TModel> : IDisposable where TModel : ITrainableModel
 {
-    public TrainingSetup(IComputeBackend backend, VaeConfig config, TrainingOptions options, TrainingState state, float[] train, float[]? test, bool initialize = true)
+    public TrainingSetup(IComputeBackend backend, IModelConfig config, TrainingOptions options, TrainingState state, float[] train, float[]? test, bool initialize = true)
     {
+        ArgumentNullException.ThrowIfNull(config);
         Backend = backend;
-        Model = new VaeModel(backend, config, options.BatchSize);
+        Model = (TModel)config.Create(backend, options.BatchSize);
         if (initialize) Model.InitializeParameters(options.Seed);
         Train = new DeviceDataset(backend, train, train.Length / config.Input, config.Input);
         Test = test is null ? null : new DeviceDataset(backend, test, test.Length / config.Input, config.Input);
@@ -55,7 +56,7 @@ public sealed class TrainingSetup : IDisposable
     }
 
     public IComputeBackend Backend { get; }
-    public VaeModel Model { get; }
+    public TModel Model { get; }
     public DeviceDataset Train { get; }
     public DeviceDataset? Test { get; }
     public Trainer Trainer { get; }
@@ -73,6 +74,13 @@ public sealed class TrainingSetup : IDisposable
 
     public void Dispose()
     {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!disposing) return;
         Trainer.Dispose();
         Train.Dispose();
         Test?.Dispose();
@@ -80,6 +88,10 @@ public sealed class TrainingSetup : IDisposable
         Backend.Dispose();
     }
 }
+
+/// <summary>A training run of the plain VAE (<see cref="TrainingSetup{TModel}"/> of a <see cref="VaeModel"/>).</summary>
+public sealed class TrainingSetup(IComputeBackend backend, VaeConfig config, TrainingOptions options, TrainingState state, float[] train, float[]? test, bool initialize = true)
+    : TrainingSetup<VaeModel>(backend, config, options, state, train, test, initialize);
 
 /// <summary>A fresh folder under the system temp folder, deleted with everything in it on Dispose.</summary>
 public sealed class TempFolder : IDisposable

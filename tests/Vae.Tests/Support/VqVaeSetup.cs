@@ -49,36 +49,23 @@ public static class VqVaeSetup
 /// <summary>The VQ-VAE's network in double precision over a copy of the flat parameter buffer (indexed by the model's named tensors).</summary>
 public sealed class DoubleVqVae(VqVaeConfig config, IReadOnlyList<Vae.Models.NamedTensor> tensors, float[] parameters)
 {
-    readonly Dictionary<string, Vae.Models.NamedTensor> byName = tensors.ToDictionary(t => t.Name);
+    readonly Vae.Diagnostics.DoubleLayers layers = new(tensors, parameters);
 
     public VqVaeConfig Config => config;
-    public double[] Parameters { get; } = parameters.Select(v => (double)v).ToArray();
+    public double[] Parameters => layers.Parameters;
 
     /// <summary>The (K, D) codebook as doubles.</summary>
     public double[] Codebook()
     {
-        var t = byName["codebook.weight"];
+        var t = layers["codebook.weight"];
         return Parameters.AsSpan(t.Offset, t.Length).ToArray();
     }
 
+    /// <summary>Layers NAME.0 .. NAME.(n-1) mapping sizes[i] -> sizes[i + 1], ReLU after all but the last.</summary>
     double[] Mlp(string name, double[] x, int rows, int[] sizes)
     {
-        for (int i = 0; i + 1 < sizes.Length; i++)
-        {
-            var w = byName[$"{name}.{i}.weight"];
-            var b = byName[$"{name}.{i}.bias"];
-            int inF = sizes[i], outF = sizes[i + 1];
-            var y = new double[rows * outF];
-            for (int r = 0; r < rows; r++)
-                for (int o = 0; o < outF; o++)
-                {
-                    double s = Parameters[b.Offset + o];
-                    for (int j = 0; j < inF; j++) s += x[r * inF + j] * Parameters[w.Offset + o * inF + j];
-                    y[r * outF + o] = i + 2 < sizes.Length ? Math.Max(0, s) : s;
-                }
-            x = y;
-        }
-        return x;
+        var (h, width) = layers.Hidden(name, x, rows, sizes[0], sizes[1..^1]);
+        return layers.Linear($"{name}.{sizes.Length - 2}", h, rows, width, sizes[^1]);
     }
 
     /// <summary>z_e (rows, P*D) of the first rows images.</summary>

@@ -112,17 +112,8 @@ public sealed class CvaeTrainingAllocationTests(ITestOutputHelper output)
         model.InitializeParameters(options.Seed);
         using var data = new DeviceDataset(backend, SyntheticImages.Uniform(seed: 1, images, config.Input), images, config.Input, labels, 10);
         using var trainer = new Trainer(model, data, null, options, new TrainingState());
-        var indices = Enumerable.Range(0, rows).Select(i => (i * 7 + 3) % images).ToArray();
-
-        void Step()
-        {
-            trainer.LoadBatch(data, indices);
-            trainer.TrainStep(rows);
-        }
-
-        for (int i = 0; i < 3; i++) Step();
-        backend.Synchronize();
-        var m = AllocationMeter.Measure(Step, 8, backend.Synchronize);
+        var indices = AllocationMeter.SpreadIndices(rows, images);
+        var m = AllocationMeter.MeasureTrainingSteps(trainer, data, indices, backend);
         output.WriteLine($"8 steps of {rows} rows: fewest bytes {m.FewestOnThread} on the calling thread, {m.FewestInProcess} in the process");
         Assert.True(m.FewestOnThread == 0, $"8 conditional training steps allocated {m.FewestOnThread} bytes on the calling thread");
         Assert.False(m.ProcessAllocates, $"8 conditional training steps allocated {m.FewestInProcess} bytes in the process (pool workers)");

@@ -187,24 +187,14 @@ public sealed class FreeBitsAllocationTests
         var options = new TrainingOptions { Epochs = 1, BatchSize = rows, Seed = 3, FreeBits = 1e-3f };
         var state = new TrainingState();
         using var run = new TrainingSetup(new CpuBackend(threads: 2), config, options, state, SyntheticImages.Uniform(seed: 1, images, config.Input), null);
-        var indices = new int[rows];
-        for (int i = 0; i < rows; i++) indices[i] = (i * 7 + 3) % images;
+        var indices = AllocationMeter.SpreadIndices(rows, images);
         run.Trainer.LoadBatch(run.Train, indices);
         run.Trainer.TrainStep(rows);
         // A floor at the median latent's KL, so the step takes the masked path (some latents above, some below).
         var kl = run.Download(run.Model.KlPerDimension);
         float floor = kl.Order().ElementAt(kl.Length / 2);
         using var trainer = new Trainer(run.Model, run.Train, null, options with { FreeBits = floor }, state);
-
-        void Step()
-        {
-            trainer.LoadBatch(run.Train, indices);
-            trainer.TrainStep(rows);
-        }
-
-        for (int i = 0; i < 3; i++) Step();
-        run.Backend.Synchronize();
-        var m = AllocationMeter.Measure(Step, 8, run.Backend.Synchronize);
+        var m = AllocationMeter.MeasureTrainingSteps(trainer, run.Train, indices, run.Backend);
         Assert.True(m.FewestOnThread == 0, $"8 training steps with free bits allocated {m.FewestOnThread} bytes on the calling thread");
         Assert.False(m.ProcessAllocates, $"8 training steps with free bits allocated {m.FewestInProcess} bytes in the process (pool workers)");
         kl = run.Download(run.Model.KlPerDimension);

@@ -14,35 +14,6 @@ namespace Vae.Tests.Training;
 [Collection(nameof(AllocationCollection))]
 public sealed class HvaeTrainingTests(ITestOutputHelper output)
 {
-    /// <summary>Model, datasets and trainer of one run on <paramref name="backend"/> (disposed together).</summary>
-    sealed class Run : IDisposable
-    {
-        public Run(IComputeBackend backend, HvaeConfig config, TrainingOptions options, float[] train, float[]? test)
-        {
-            Backend = backend;
-            Model = new HvaeModel(backend, config, options.BatchSize);
-            Model.InitializeParameters(options.Seed);
-            Train = new DeviceDataset(backend, train, train.Length / config.Input, config.Input);
-            Test = test is null ? null : new DeviceDataset(backend, test, test.Length / config.Input, config.Input);
-            Trainer = new Trainer(Model, Train, Test, options, new TrainingState());
-        }
-
-        public IComputeBackend Backend { get; }
-        public HvaeModel Model { get; }
-        public DeviceDataset Train { get; }
-        public DeviceDataset? Test { get; }
-        public Trainer Trainer { get; }
-
-        public void Dispose()
-        {
-            Trainer.Dispose();
-            Train.Dispose();
-            Test?.Dispose();
-            Model.Dispose();
-            Backend.Dispose();
-        }
-    }
-
     [Theory]
     [InlineData(128, 0f, false)]
     [InlineData(96, 0f, false)]
@@ -57,17 +28,8 @@ public sealed class HvaeTrainingTests(ITestOutputHelper output)
             Epochs = 1, BatchSize = 128, Seed = 3, FreeBits = freeBits,
             KlSchedule = warmup ? KlSchedule.Linear(1000) : KlSchedule.Constant,
         };
-        using var run = new Run(new CpuBackend(threads: 2), config, options, SyntheticImages.Uniform(seed: 1, images, config.Input), null);
-        var indices = new int[rows];
-        for (int i = 0; i < rows; i++) indices[i] = (i * 7 + 3) % images;
-        void Step()
-        {
-            run.Trainer.LoadBatch(run.Train, indices);
-            run.Trainer.TrainStep(rows);
-        }
-        for (int i = 0; i < warmupSteps; i++) Step();
-        run.Backend.Synchronize();
-        var m = AllocationMeter.Measure(Step, measuredSteps, run.Backend.Synchronize);
+        using var run = new TrainingSetup<HvaeModel>(new CpuBackend(threads: 2), config, options, new TrainingState(), SyntheticImages.Uniform(seed: 1, images, config.Input), null);
+        var m = AllocationMeter.MeasureTrainingSteps(run.Trainer, run.Train, AllocationMeter.SpreadIndices(rows, images), run.Backend, warmupSteps, measuredSteps);
         output.WriteLine($"{measuredSteps} steps of {rows} rows, free bits {freeBits}, warm-up {warmup}: {m.FewestOnThread} bytes on the calling thread, {m.FewestInProcess} in the process");
         Assert.True(m.FewestOnThread == 0, $"training steps allocated {m.FewestOnThread} bytes on the calling thread");
         Assert.False(m.ProcessAllocates, $"training steps allocated {m.FewestInProcess} bytes in the process (pool workers)");
@@ -81,7 +43,7 @@ public sealed class HvaeTrainingTests(ITestOutputHelper output)
         var options = new TrainingOptions { Epochs = 6, BatchSize = 32, Adam = new AdamSettings(3e-3f), Seed = 5 };
         var train = SyntheticImages.Prototypes(seed: 1, 512, config.Input, prototypes: 6, noise: 0.1f);
         var test = SyntheticImages.Prototypes(seed: 1, 512 + 128, config.Input, prototypes: 6, noise: 0.1f).AsSpan(512 * config.Input).ToArray();
-        using var run = new Run(Backends.Create("cpu"), config, options, train, test);
+        using var run = new TrainingSetup<HvaeModel>(Backends.Create("cpu"), config, options, new TrainingState(), train, test);
         var before = Evaluation.Run(run.Model, run.Test!, null);
         run.Trainer.Run(null);
         var state = run.Trainer.State;

@@ -5,8 +5,8 @@
 // bit for bit for a seed, runs on the CUDA backend's kernels (PTX interpreter), and rejects bad arguments.
 using Vae.Diagnostics;
 using Vae.Models;
-using Vae.Random;
 using Vae.Tests.Support;
+using static Vae.Tests.Support.ImportanceSamplingChecks;
 using Vae.Training;
 using Xunit;
 using Xunit.Abstractions;
@@ -40,30 +40,6 @@ public sealed class ImportanceSamplingTests(ITestOutputHelper output)
         return model;
     }
 
-    static float[] Parameters(VaeModel model)
-    {
-        var p = new float[model.Parameters.Layout.TotalLength];
-        model.Backend.Download<float>(model.Parameters.Parameters, p);
-        return p;
-    }
-
-    static (ImportanceSamplingResult Result, double[] PerImage) Estimate(VaeModel model, float[] images, int samples, ulong seed = ImportanceSampling.NoiseSeed,
-        int imagesPerBatch = 0, int samplesPerChunk = 0)
-    {
-        int count = images.Length / model.Config.Input;
-        using var data = new DeviceDataset(model.Backend, images, count, model.Config.Input);
-        using var weights = new VaeImportanceWeights(model);
-        var perImage = new double[count];
-        var result = ImportanceSampling.Run(weights, data, samples, seed, imagesPerBatch, samplesPerChunk, perImage);
-        return (result, perImage);
-    }
-
-    static double LogSumExp(IReadOnlyList<double> values)
-    {
-        double max = values.Max();
-        return max + Math.Log(values.Sum(v => Math.Exp(v - max)));
-    }
-
     [Theory]
     [InlineData(ReconstructionLoss.Bce)]
     [InlineData(ReconstructionLoss.Mse)]
@@ -78,28 +54,8 @@ public sealed class ImportanceSamplingTests(ITestOutputHelper output)
         var (result, perImage) = Estimate(model, x, samples, seed: 99, imagesPerBatch: 3);
 
         var reference = new DoubleVae(config, model.NamedTensors, Parameters(model));
-        double nllSum = 0, elboSum = 0;
-        for (int i = 0; i < images; i++)
-        {
-            var logW = new double[samples];
-            for (int k = 0; k < samples; k++)
-            {
-                var eps = new double[config.Latent];
-                for (int j = 0; j < eps.Length; j++) eps[j] = PhiloxNormal.Sample(99, (ulong)((i * samples + k) * config.Latent + j));
-                logW[k] = reference.LogWeight(x.AsSpan(i * config.Input, config.Input), eps);
-            }
-            double expected = -(LogSumExp(logW) - Math.Log(samples));
-            output.WriteLine($"image {i}: estimate {perImage[i]:R}, double precision {expected:R}, difference {perImage[i] - expected:E2}");
-            Assert.True(Math.Abs(perImage[i] - expected) <= 2e-5 * Math.Max(1, Math.Abs(expected)), $"image {i}: {perImage[i]} vs {expected}");
-            nllSum += expected;
-            elboSum -= logW.Average();
-        }
-        Assert.Equal(images, result.Images);
-        Assert.Equal(samples, result.SamplesPerImage);
-        Assert.Equal(perImage.Average(), result.Nll, 12);
-        Assert.True(Math.Abs(result.Nll - nllSum / images) <= 2e-5 * Math.Abs(nllSum / images), $"{result.Nll} vs {nllSum / images}");
-        Assert.True(Math.Abs(result.NegativeElbo - elboSum / images) <= 2e-5 * Math.Abs(elboSum / images), $"{result.NegativeElbo} vs {elboSum / images}");
-        Assert.Equal(recon == ReconstructionLoss.Bce ? "bernoulli" : "gaussian(variance 0.5)", result.Likelihood);
+        EqualsTheFormula(output, result, perImage, samples, config.Latent, seed: 99,
+            (i, eps) => reference.LogWeight(x.AsSpan(i * config.Input, config.Input), [.. eps.Select(v => (double)v)]), recon);
     }
 
     [Fact]
@@ -148,17 +104,7 @@ public sealed class ImportanceSamplingTests(ITestOutputHelper output)
         using var backend = Backends.Create("cpu");
         using var model = Model(backend, config, capacity: 64, seed: 3);
         var x = SyntheticImages.Uniform(seed: 4, images, config.Input);
-        double previous = double.PositiveInfinity;
-        foreach (int k in new[] { 1, 3, 10, 30, 100 })
-        {
-            var (result, perImage) = Estimate(model, x, k);
-            output.WriteLine($"K = {k,3}: nll {result.Nll:F4}, -elbo {result.NegativeElbo:F4}");
-            if (k == 1) Assert.Equal(result.NegativeElbo, result.Nll, 9);   // log-mean-exp of one value is the value
-            else Assert.True(result.Nll < result.NegativeElbo, $"K = {k}: Jensen: nll {result.Nll} < -elbo {result.NegativeElbo}");
-            Assert.True(result.Nll < previous, $"K = {k}: nll {result.Nll} should be below the previous K's {previous}");
-            Assert.All(perImage, v => Assert.True(double.IsFinite(v)));
-            previous = result.Nll;
-        }
+        NeverExceedsTheNegativeElboAndFallsWithK(output, model, x);
     }
 
     [Fact]
@@ -172,17 +118,7 @@ public sealed class ImportanceSamplingTests(ITestOutputHelper output)
         using var backend = Backends.Create("cpu");
         using var model = Model(backend, config, capacity: 128, seed: 6);
         var x = SyntheticImages.Uniform(seed: 7, images, config.Input);
-        var (iwae, perImage) = Estimate(model, x, 1, seed: Evaluation.NoiseSeed);
-        using var data = new DeviceDataset(backend, x, images, config.Input);
-        var terms = new float[2 * images];
-        var elbo = Evaluation.Run(model, data, terms);
-        var difference = Enumerable.Range(0, images).Select(i => perImage[i] - (terms[2 * i] + (double)terms[2 * i + 1])).ToArray();
-        double mean = difference.Average();
-        double sd = Math.Sqrt(difference.Sum(v => (v - mean) * (v - mean)) / (images - 1));
-        double standardError = sd / Math.Sqrt(images);
-        output.WriteLine($"K = 1: nll {iwae.Nll:F4}, test loss {elbo.Loss:F4}, mean difference {mean:F4} +- {standardError:F4} (sd {sd:F3})");
-        Assert.True(sd > 0.05, "the single-sample KL estimate should vary (else the test proves nothing)");
-        Assert.True(Math.Abs(mean) <= 4 * standardError, $"K = 1 should equal the negative ELBO in expectation: mean difference {mean} with standard error {standardError}");
+        var (iwae, elbo, standardError) = OneSampleIsTheElboInExpectation(output, model, x);
         Assert.True(Math.Abs(iwae.Nll - elbo.Loss) <= 4 * standardError + 1e-9, $"{iwae.Nll} vs {elbo.Loss}");
     }
 
@@ -194,19 +130,7 @@ public sealed class ImportanceSamplingTests(ITestOutputHelper output)
         using var backend = Backends.Create("cpu");
         using var model = Model(backend, config, capacity: 32, seed: 9);
         var x = SyntheticImages.Uniform(seed: 10, images, config.Input);
-        var (baseline, baselinePerImage) = Estimate(model, x, samples);
-        foreach (var (batch, chunk) in new[] { (1, 1), (1, 32), (5, 7), (13, 32), (32, 11), (4, 30) })
-        {
-            var (result, perImage) = Estimate(model, x, samples, imagesPerBatch: batch, samplesPerChunk: chunk);
-            for (int i = 0; i < images; i++)
-                Assert.True(Math.Abs(perImage[i] - baselinePerImage[i]) <= 1e-5, $"batch {batch}, chunk {chunk}, image {i}: {perImage[i]} vs {baselinePerImage[i]}");
-            Assert.True(Math.Abs(result.NegativeElbo - baseline.NegativeElbo) <= 1e-5, $"batch {batch}, chunk {chunk}");
-        }
-        var (again, againPerImage) = Estimate(model, x, samples);
-        Assert.Equal(baselinePerImage, againPerImage);
-        Assert.Equal(baseline.Nll, again.Nll);
-        var (other, _) = Estimate(model, x, samples, seed: 12345);
-        Assert.NotEqual(baseline.Nll, other.Nll);
+        BatchingAndChunkingDoNotChangeTheResult(model, x, samples, [(1, 1), (1, 32), (5, 7), (13, 32), (32, 11), (4, 30)]);
     }
 
     [Fact]
@@ -215,16 +139,7 @@ public sealed class ImportanceSamplingTests(ITestOutputHelper output)
         var config = new VaeConfig(6, [4], 2);
         const int images = 3, samples = 5;
         var x = SyntheticImages.Uniform(seed: 13, images, config.Input);
-        double[] Run(string name)
-        {
-            using var backend = Backends.Create(name);
-            using var model = Model(backend, config, capacity: 4, seed: 14);
-            return Estimate(model, x, samples, imagesPerBatch: 2).PerImage;
-        }
-        var cpu = Run("cpu");
-        var cuda = Run("cuda-interpreted");
-        for (int i = 0; i < images; i++)
-            Assert.True(Math.Abs(cuda[i] - cpu[i]) <= 1e-5 * Math.Max(1, Math.Abs(cpu[i])), $"image {i}: cuda-interpreted {cuda[i]} vs cpu {cpu[i]}");
+        InterpretedCudaGivesTheCpuEstimate(backend => Model(backend, config, capacity: 4, seed: 14), x, samples);
     }
 
     [Fact]

@@ -33,19 +33,7 @@ public sealed class TrainingAllocationTests(ITestOutputHelper output)
         using var run = new TrainingSetup(new CpuBackend(threads: 2), config, options, new TrainingState(),
             SyntheticImages.Uniform(seed: 1, Images, config.Input), null);
         var trainer = run.Trainer;
-        var indices = new int[rows];
-        for (int i = 0; i < rows; i++) indices[i] = (i * 7 + 3) % Images;
-
-        void Step()
-        {
-            trainer.LoadBatch(run.Train, indices);
-            trainer.TrainStep(rows);
-        }
-
-        for (int i = 0; i < WarmupSteps; i++) Step();
-        run.Backend.Synchronize();
-
-        var m = AllocationMeter.Measure(Step, MeasuredSteps, run.Backend.Synchronize);
+        var m = AllocationMeter.MeasureTrainingSteps(trainer, run.Train, AllocationMeter.SpreadIndices(rows, Images), run.Backend, WarmupSteps, MeasuredSteps);
         long fewestOnThread = m.FewestOnThread, fewestInProcess = m.FewestInProcess;
         bool processAllocates = m.ProcessAllocates;
 

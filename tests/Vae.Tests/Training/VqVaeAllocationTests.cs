@@ -25,23 +25,10 @@ public sealed class VqVaeAllocationTests(ITestOutputHelper output)
         var d = VqVaeConfig.Default;
         var config = new VqVaeConfig(d.Input, d.Hidden, d.Positions, d.CodeDim, d.Codes, ema: ema);
         var options = new TrainingOptions { Epochs = 1, BatchSize = 128, Seed = 3 };
-        using var backend = new CpuBackend(threads: 2);
-        using var model = new VqVaeModel(backend, config, options.BatchSize);
-        model.InitializeParameters(options.Seed);
-        using var train = new DeviceDataset(backend, SyntheticImages.Uniform(seed: 1, Images, config.Input), Images, config.Input);
-        using var trainer = new Trainer(model, train, null, options, new TrainingState());
-        var indices = new int[rows];
-        for (int i = 0; i < rows; i++) indices[i] = (i * 7 + 3) % Images;
-
-        void Step()
-        {
-            trainer.LoadBatch(train, indices);
-            trainer.TrainStep(rows);
-        }
-
-        for (int i = 0; i < WarmupSteps; i++) Step();
-        backend.Synchronize();
-        var m = AllocationMeter.Measure(Step, MeasuredSteps, backend.Synchronize);
+        using var run = new TrainingSetup<VqVaeModel>(new CpuBackend(threads: 2), config, options, new TrainingState(),
+            SyntheticImages.Uniform(seed: 1, Images, config.Input), null);
+        var (backend, model, trainer) = (run.Backend, run.Model, run.Trainer);
+        var m = AllocationMeter.MeasureTrainingSteps(trainer, run.Train, AllocationMeter.SpreadIndices(rows, Images), backend, WarmupSteps, MeasuredSteps);
 
         output.WriteLine($"{MeasuredSteps} steps (ema {ema}, {rows} rows): fewest bytes {m.FewestOnThread} on the calling thread, {m.FewestInProcess} in the process");
         Assert.True(m.FewestOnThread == 0, $"{MeasuredSteps} vqvae training steps (ema {ema}) allocated {m.FewestOnThread} bytes on the calling thread");
