@@ -205,7 +205,7 @@ public sealed class VqVaeModel : ITrainableModel, IEpochEndHook
         var host = new float[layout.TotalLength];
         uint stream = LinearInit.FillLayers(host, Parameters, encoder.Layers.Concat(decoder.Layers), seed);
         var eCodebook = layout["codebook.weight"];
-        LinearInit.FillUniform(host.AsSpan(eCodebook.Offset, eCodebook.Length), 1f / MathF.Sqrt(d), seed, stream);
+        ParameterInit.FillUniform(host.AsSpan(eCodebook.Offset, eCodebook.Length), 1f / MathF.Sqrt(d), seed, stream);
         if (Config.Ema)
         {
             host.AsSpan(layout["codebook.cluster_size"].Offset, k).Fill(1f);

@@ -1,9 +1,8 @@
 // PyTorch's default nn.Linear initialization (weights and biases uniform in +-1/sqrt(fan_in)) drawn from a
 // counter-based Philox stream, so a seed gives the same model on every backend and machine. The one initializer of
 // the VAE family: tensor k of the layer list (weight, bias, weight, bias, ...) uses stream k of the seed, and a model
-// with more than Linear layers (the VQ-VAE's codebook) continues from the stream the layers leave off at.
-using Vae.Random;
-
+// with more than Linear layers (the VQ-VAE's codebook) continues from the stream the layers leave off at. The uniform
+// draw itself is ParameterInit.FillUniform, shared with the recurrent layers.
 namespace Vae.Nn;
 
 public static class LinearInit
@@ -34,8 +33,8 @@ public static class LinearInit
         foreach (var layer in layers)
         {
             float bound = 1f / MathF.Sqrt(layer.In);
-            FillUniform(host.Slice((int)layer.Weight.Offset - origin, layer.Weight.Length), bound, seed, stream++);
-            FillUniform(host.Slice((int)layer.Bias.Offset - origin, layer.Bias.Length), bound, seed, stream++);
+            ParameterInit.FillUniform(host.Slice((int)layer.Weight.Offset - origin, layer.Weight.Length), bound, seed, stream++);
+            ParameterInit.FillUniform(host.Slice((int)layer.Bias.Offset - origin, layer.Bias.Length), bound, seed, stream++);
         }
         return stream;
     }
@@ -49,18 +48,5 @@ public static class LinearInit
         backend.Fill(store.Gradients, 0f);
         backend.Fill(store.AdamM, 0f);
         backend.Fill(store.AdamV, 0f);
-    }
-
-    /// <summary>values uniform in [-bound, bound): 24 random bits per value from Philox block (i / 4, stream, 0x5eed, 0).</summary>
-    public static void FillUniform(Span<float> values, float bound, ulong seed, uint stream)
-    {
-        for (int i = 0; i < values.Length; i += 4)
-        {
-            uint c0 = (uint)(i >> 2), c1 = stream, c2 = 0x5eed, c3 = 0;
-            Philox.Philox4x32x10(ref c0, ref c1, ref c2, ref c3, (uint)seed, (uint)(seed >> 32));
-            ReadOnlySpan<uint> words = [c0, c1, c2, c3];
-            for (int j = 0; j < 4 && i + j < values.Length; j++)
-                values[i + j] = ((words[j] >> 8) * (1f / (1 << 24)) * 2f - 1f) * bound;
-        }
     }
 }
