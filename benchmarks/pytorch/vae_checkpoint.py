@@ -145,6 +145,34 @@ def write_safetensors(path, tensors, metadata=None):
         raise
 
 
+def write_fixtures(fixtures, folder, check_only):
+    """Writes each (file name, make) fixture into folder, make() returning (tensors, metadata, loss); with check_only,
+    writes none and compares fresh bytes with the stored file instead. Returns 1 when a check differs, else 0."""
+    differing = []
+    for file_name, make in fixtures:
+        tensors, metadata, loss = make()
+        name = file_name.removesuffix(".safetensors")
+        path = os.path.join(folder, file_name)
+        if check_only:
+            with tempfile.TemporaryDirectory() as scratch:
+                fresh = os.path.join(scratch, "fresh.safetensors")
+                write_safetensors(fresh, tensors, metadata)
+                same = os.path.exists(path) and _file_bytes(fresh) == _file_bytes(path)
+            print(f"{name}: {'identical' if same else 'DIFFERS from'} {file_name}")
+            if not same:
+                differing.append(name)
+        else:
+            write_safetensors(path, tensors, metadata)
+            stored, _ = read_safetensors(path)
+            print(f"{file_name}: loss {loss:.6f}, {len(stored)} tensors, {os.path.getsize(path)} bytes")
+    return 1 if differing else 0
+
+
+def _file_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def parse_config(metadata, path):
     """The checkpoint's model config (dict) from its metadata, after checking format and version."""
     if metadata.get("format") != CHECKPOINT_FORMAT:
