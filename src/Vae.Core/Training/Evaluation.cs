@@ -38,6 +38,7 @@ public static class Evaluation
         var totals = new float[2];
         var groupKl = new float[1];
         var groupKlSum = new double[groups.Count];
+        var groupMeans = new float[capacity * groups.Select(g => g.Width).DefaultIfEmpty(0).Max()];   // one group's means of one batch
         var mu = new float[capacity * l];
         var recon = new float[capacity];
         var kl = new float[capacity];
@@ -62,9 +63,9 @@ public static class Evaluation
                 int w = groups[g].Width;
                 backend.Download<float>(groups[g].KlTotal, groupKl);
                 groupKlSum[g] += groupKl[0];
-                var part = new float[rows * w];
+                var part = groupMeans.AsSpan(0, rows * w);
                 backend.Download<float>(groups[g].Means.Slice(0, rows * w), part);
-                for (int r = 0; r < rows; r++) part.AsSpan(r * w, w).CopyTo(mu.AsSpan(r * l + column, w));
+                for (int r = 0; r < rows; r++) part.Slice(r * w, w).CopyTo(mu.AsSpan(r * l + column, w));
                 column += w;
             }
             if (perImage is not null)
