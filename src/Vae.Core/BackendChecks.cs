@@ -537,6 +537,17 @@ public static class BackendChecks
         Disjoint(y, n, rowScale, rows, nameof(y), nameof(rowScale));
     }
 
+    /// <summary>x (rows, cols) with cols &gt; 0 when rows &gt; 0; indices (rows) disjoint from x.</summary>
+    public static void ArgMaxRows(IComputeBackend backend, DeviceSpan<float> x, DeviceSpan<int> indices, int rows, int cols)
+    {
+        NonNegative(rows, nameof(rows)); NonNegative(cols, nameof(cols));
+        if (cols == 0 && rows > 0)
+            throw new ArgumentOutOfRangeException(nameof(cols), cols, $"cols = 0: ArgMaxRows needs at least one column to pick from in each of the {rows} rows.");
+        Matrix(backend, x, rows, cols, nameof(x));
+        Vector(backend, indices, rows, nameof(indices));
+        Disjoint(indices, rows, x, rows * cols, nameof(indices), nameof(x));
+    }
+
     // ---------------------------------------------------------------- recurrent
 
     /// <summary>

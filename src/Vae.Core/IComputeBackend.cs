@@ -272,6 +272,14 @@ public interface IComputeBackend : IDisposable
     /// <summary>y[r, c] = rowScale[r] * x[r, c] for x, y (rows, cols) and rowScale (rows). In place: y may be x; rowScale is disjoint from y.</summary>
     void ScaleRows(DeviceSpan<float> x, DeviceSpan<float> rowScale, DeviceSpan<float> y, int rows, int cols);
 
+    /// <summary>
+    /// indices[r] = the column of the largest element of row r of x (rows, cols), the lowest such column on ties. A NaN counts
+    /// as larger than every number (torch.argmax's rule), so a row holding NaN gives its first NaN's column; +inf beats every
+    /// finite value, and a row of only -inf gives 0. cols must be &gt; 0 when rows &gt; 0. indices (rows) is disjoint from x
+    /// (bytes, as in the overlap rule).
+    /// </summary>
+    void ArgMaxRows(DeviceSpan<float> x, DeviceSpan<int> indices, int rows, int cols);
+
     // ---------------------------------------------------------------- recurrent
 
     /// <summary>

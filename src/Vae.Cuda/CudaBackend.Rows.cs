@@ -1,6 +1,7 @@
 // Per-row launchers (kernels: kernels/rows.ptx): SoftmaxRows, one warp per row (RowsPerBlock rows per 256-thread
-// block, the layout of the cross-entropy kernels) with an optional log-sum-exp per row, and ScaleRows, a flat
-// grid-stride loop over the elements that finds each element's row by division.
+// block, the layout of the cross-entropy kernels) with an optional log-sum-exp per row; ScaleRows, a flat
+// grid-stride loop over the elements that finds each element's row by division; ArgMaxRows, one warp per row like
+// SoftmaxRows.
 using Vae.Cuda.Device;
 
 namespace Vae.Cuda;
@@ -22,5 +23,13 @@ public sealed partial class CudaBackend
         if (n == 0) return;
         Arg(x); Arg(rowScale); Arg(y); Arg(n); Arg(cols);
         Launch("rows_scale", StrideGrid(n), new LaunchDims(BlockSize));
+    }
+
+    public void ArgMaxRows(DeviceSpan<float> x, DeviceSpan<int> indices, int rows, int cols)
+    {
+        BackendChecks.ArgMaxRows(this, x, indices, rows, cols);
+        if (rows == 0) return;
+        Arg(x); Arg(indices); Arg(rows); Arg(cols);
+        Launch("rows_argmax", Blocks(rows, RowsPerBlock), new LaunchDims(BlockSize));
     }
 }

@@ -272,6 +272,7 @@ public abstract class ArgumentValidationTests
         Case("NearestCode: indices too small", (b, v) => b.NearestCode(v.F(6), v.F(8), v.I(0, 0), v.F(3), 3, 4, 2), "indices", "length 2", "3"),
         Case("NearestCode: distances too small", (b, v) => b.NearestCode(v.F(6), v.F(8), v.I(0, 0, 0), v.F(2), 3, 4, 2), "distances", "length 2", "3"),
         Case("NearestCode: negative codes", (b, v) => b.NearestCode(v.F(6), v.F(8), v.I(0, 0, 0), v.F(3), 3, -4, 2), "codes", "-4"),
+        Case("ArgMaxRows: indices too small", (b, v) => b.ArgMaxRows(v.F(12), v.I(0, 0), 3, 4), "indices", "length 2", "3"),
 
         // optimizer
         Case("AdamStep: gradients length mismatch", (b, v) => b.AdamStep(v.F(6), v.F(5), v.F(6), v.F(6), Adam, 1), "gradients|parameters", "length 5", "length 6"),
@@ -308,6 +309,7 @@ public abstract class ArgumentValidationTests
         Case("ClipByNorm: NaN maxNorm", (b, v) => b.ClipByNorm(v.F(5), v.F(1), float.NaN), "maxNorm", "NaN"),
         Case("ClipByNorm: infinite maxNorm", (b, v) => b.ClipByNorm(v.F(5), v.F(1), float.PositiveInfinity), "maxNorm", "finite"),
         Case("NearestCode: no codes for 3 rows", (b, v) => b.NearestCode(v.F(6), v.F(0), v.I(0, 0, 0), v.F(3), 3, 0, 2), "codes", "codes = 0", "3"),
+        Case("ArgMaxRows: no columns for 3 rows", (b, v) => b.ArgMaxRows(v.F(0), v.I(0, 0, 0), 3, 0), "cols", "cols = 0", "3"),
         Case("Concat: colsA + colsB exceeds int", (b, v) => b.Concat(v.F(0), v.F(0), v.F(0), 0, int.MaxValue, 1), "colsB", "colsA + colsB"),
 
         // new rules: partial overlaps, overlapping outputs, and scalar results inside inputs (rows 3, cols 4 unless noted)
@@ -345,6 +347,7 @@ public abstract class ArgumentValidationTests
         Case("ScatterAddRows: dTable overlaps indices' bytes", (b, v) => { var s = v.F(10); b.ScatterAddRows(v.F(6), ValidationViews.IntsOver(s, 0, 3), s.Slice(2, 8), 4, 3, 2); }, "dTable", "dTable overlaps indices"),
         Case("NearestCode: indices overlap distances' bytes", (b, v) => { var s = v.F(4); b.NearestCode(v.F(6), v.F(8), ValidationViews.IntsOver(s, 1, 3), s.Slice(0, 3), 3, 4, 2); }, "indices", "indices overlaps distances"),
         Case("NearestCode: distances overlap codebook", (b, v) => { var s = v.F(10); b.NearestCode(v.F(6), s.Slice(0, 8), v.I(0, 0, 0), s.Slice(7, 3), 3, 4, 2); }, "distances", "distances overlaps codebook"),
+        Case("ArgMaxRows: indices overlap x's bytes", (b, v) => { var s = v.F(14); b.ArgMaxRows(s.Slice(0, 12), ValidationViews.IntsOver(s, 11, 3), 3, 4); }, "indices", "indices overlaps x"),
         Case("EmaCodebook: clusterSize too small", (b, v) => b.EmaCodebook(v.F(3), v.F(8), v.F(8), 4, 2, 1e-5f), "clusterSize", "length 3", "4"),
         Case("EmaCodebook: embedSum too small", (b, v) => b.EmaCodebook(v.F(4), v.F(7), v.F(8), 4, 2, 1e-5f), "embedSum", "length 7", "8"),
         Case("EmaCodebook: codebook too small", (b, v) => b.EmaCodebook(v.F(4), v.F(8), v.F(6), 4, 2, 1e-5f), "codebook", "length 6", "8"),

@@ -7,7 +7,7 @@ namespace Vae.Diagnostics;
 public sealed class ProfilingBackend(IComputeBackend inner) : IComputeBackend
 {
     /// <summary>Names of the timed primitives, indexed like <see cref="Calls"/> and <see cref="Ticks"/>.</summary>
-    public static readonly string[] Names = ["Gemm", "BiasAdd", "BiasGradient", "Copy", "Fill", "Scale", "Axpy", "Concat", "Split", "Sum", "ActivationForward", "ActivationBackward", "BceWithLogitsForward", "BceWithLogitsBackward", "MseForward", "MseBackward", "GaussianNllForward", "GaussianNllBackward", "CrossEntropyForward", "CrossEntropyBackward", "KlStandardNormalForward", "KlStandardNormalBackward", "KlGaussianForward", "KlGaussianBackward", "ReparameterizeForward", "ReparameterizeBackward", "RandomNormal", "GatherRows", "ScatterAddRows", "NearestCode", "AdamStep", "GlobalNorm", "ClipByNorm", "AllFinite", "KlFreeBitsBackward", "SoftmaxRows", "ScaleRows", "EmaCodebook", "LstmCellForward", "LstmCellBackward"];
+    public static readonly string[] Names = ["Gemm", "BiasAdd", "BiasGradient", "Copy", "Fill", "Scale", "Axpy", "Concat", "Split", "Sum", "ActivationForward", "ActivationBackward", "BceWithLogitsForward", "BceWithLogitsBackward", "MseForward", "MseBackward", "GaussianNllForward", "GaussianNllBackward", "CrossEntropyForward", "CrossEntropyBackward", "KlStandardNormalForward", "KlStandardNormalBackward", "KlGaussianForward", "KlGaussianBackward", "ReparameterizeForward", "ReparameterizeBackward", "RandomNormal", "GatherRows", "ScatterAddRows", "NearestCode", "AdamStep", "GlobalNorm", "ClipByNorm", "AllFinite", "KlFreeBitsBackward", "SoftmaxRows", "ScaleRows", "EmaCodebook", "LstmCellForward", "LstmCellBackward", "ArgMaxRows"];
 
     public long[] Calls { get; } = new long[Names.Length];
     public long[] Ticks { get; } = new long[Names.Length];
@@ -304,7 +304,7 @@ public sealed class ProfilingBackend(IComputeBackend inner) : IComputeBackend
     // Slots found by name, so that primitives appended by different changes cannot collide on an index.
     static readonly int SoftmaxRowsSlot = Array.IndexOf(Names, "SoftmaxRows"), ScaleRowsSlot = Array.IndexOf(Names, "ScaleRows"),
         EmaCodebookSlot = Array.IndexOf(Names, "EmaCodebook"), LstmCellForwardSlot = Array.IndexOf(Names, "LstmCellForward"),
-        LstmCellBackwardSlot = Array.IndexOf(Names, "LstmCellBackward");
+        LstmCellBackwardSlot = Array.IndexOf(Names, "LstmCellBackward"), ArgMaxRowsSlot = Array.IndexOf(Names, "ArgMaxRows");
 
     public void SoftmaxRows(DeviceSpan<float> x, DeviceSpan<float> y, DeviceSpan<float> logSumExp, int rows, int cols)
     {
@@ -318,6 +318,13 @@ public sealed class ProfilingBackend(IComputeBackend inner) : IComputeBackend
         long t = Start();
         inner.ScaleRows(x, rowScale, y, rows, cols);
         Stop(ScaleRowsSlot, t);
+    }
+
+    public void ArgMaxRows(DeviceSpan<float> x, DeviceSpan<int> indices, int rows, int cols)
+    {
+        long t = Start();
+        inner.ArgMaxRows(x, indices, rows, cols);
+        Stop(ArgMaxRowsSlot, t);
     }
 
     public void LstmCellForward(DeviceSpan<float> gates, DeviceSpan<float> cPrev, DeviceSpan<float> hPrev, DeviceSpan<int> lengths,

@@ -388,6 +388,14 @@ public sealed partial class ReferenceBackend : HostBackend, IComputeBackend
         Store(yValues, y);
     }
 
+    public void ArgMaxRows(DeviceSpan<float> x, DeviceSpan<int> indices, int rows, int cols)
+    {
+        BackendChecks.ArgMaxRows(this, x, indices, rows, cols);
+        var indexValues = new int[rows];
+        ReferenceMath.ArgMaxRows(Load(x, rows * cols), indexValues, rows, cols);
+        indexValues.CopyTo(Span(indices, rows));
+    }
+
     // ---------------------------------------------------------------- recurrent
 
     public void LstmCellForward(DeviceSpan<float> gates, DeviceSpan<float> cPrev, DeviceSpan<float> hPrev, DeviceSpan<int> lengths,

@@ -566,6 +566,26 @@ public static class ReferenceMath
                 y[r * cols + c] = rowScale[r] * x[r * cols + c];
     }
 
+    /// <summary>
+    /// indices[r] = the lowest column c whose x[r, c] is the row's largest for x (rows, cols): scanning the columns in
+    /// order, a value replaces the best so far when it is larger, or when it is NaN and the best is not, so the first
+    /// NaN wins and stays. The best starts as column 0, which leaves a row of only -inf at 0.
+    /// </summary>
+    public static void ArgMaxRows(ReadOnlySpan<double> x, Span<int> indices, int rows, int cols)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            var row = x.Slice(r * cols, cols);
+            int best = 0;
+            for (int c = 1; c < cols; c++)
+            {
+                if (double.IsNaN(row[best])) break;
+                if (row[c] > row[best] || double.IsNaN(row[c])) best = c;
+            }
+            indices[r] = best;
+        }
+    }
+
     // ---------------------------------------------------------------- recurrent
 
     /// <summary>

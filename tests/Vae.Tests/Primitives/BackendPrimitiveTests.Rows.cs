@@ -1,7 +1,9 @@
 // The per-row primitives against the reference and against the host: SoftmaxRows (each row's softmax and its
 // log-sum-exp; rows shifted by +-80 overflow exp unless the maximum is subtracted, -inf entries get weight 0, rows of
-// NaN, +inf or only -inf come out NaN throughout, no columns give a log-sum-exp of -inf) and ScaleRows (each row times
-// its factor, bit for bit the float product), in place and out of place, and their argument checks.
+// NaN, +inf or only -inf come out NaN throughout, no columns give a log-sum-exp of -inf), ScaleRows (each row times
+// its factor, bit for bit the float product), in place and out of place, and ArgMaxRows (each row's arg-max, exactly
+// the index a plain scan by torch.argmax's rule gives: ties to the lowest column, NaN above everything, -0 equal to +0),
+// and their argument checks.
 using FsCheck;
 using FsCheck.Fluent;
 using Vae.Tests.Support;
@@ -215,6 +217,217 @@ public abstract partial class BackendPrimitiveTests
         {
             var s = v.F(14);
             b.ScaleRows(s.Slice(0, 12), v.F(3), s.Slice(2, 12), 3, 4);
+        });
+    }
+
+    // ---------------------------------------------------------------- ArgMaxRows
+
+    /// <summary>One arg-max case: the shape and the data's seed.</summary>
+    public sealed record ArgMaxCase(int Rows, int Cols, int Seed);
+
+    /// <summary>At most this many elements per case: the interpreted CUDA backend runs every case too.</summary>
+    const int ArgMaxMaxElements = 200_000;
+
+    static Gen<ArgMaxCase> ArgMaxCases { get; } =
+        from rows in Generators.Rows
+        from cols in Gen.Frequency(
+            (4, Gen.Choose(1, 65)),                                                    // every vector and warp remainder
+            (2, Gen.Elements(new[] { 1, 17, 31, 32, 33, 100, 784, 1000 })),
+            (1, Gen.Constant(10_000)))                                                 // a text vocabulary's logits
+        from seed in Generators.Seed
+        select new ArgMaxCase(Math.Min(rows, ArgMaxMaxElements / cols), cols, seed);
+
+    static IEnumerable<ArgMaxCase> ArgMaxSweep()
+    {
+        for (int cols = 1; cols <= 70; cols++) yield return new ArgMaxCase(11, cols, 6000 + cols);
+        for (int rows = 0; rows <= 20; rows++) yield return new ArgMaxCase(rows, 17, 6100 + rows);
+        yield return new ArgMaxCase(0, 0, 6200);
+        yield return new ArgMaxCase(64, 10_000, 6201);   // greedy decoding of a batch: split over the CPU pool
+        yield return new ArgMaxCase(300, 129, 6202);
+    }
+
+    /// <summary>
+    /// Rows of ten kinds, drawn per row: uniform values; values rounded to integers (the maximum tied in several columns);
+    /// rounded values with a few NaN; uniform values with a few +inf; only -inf; -inf with a few NaN; -inf with a few
+    /// finite values; zeros of both signs among negatives; only NaN; and a strict maximum in the last column.
+    /// </summary>
+    static float[] ArgMaxData(ArgMaxCase c, System.Random rng)
+    {
+        var x = new float[c.Rows * c.Cols];
+        for (int r = 0; r < c.Rows; r++)
+        {
+            var row = x.AsSpan(r * c.Cols, c.Cols);
+            int kind = rng.Next(10);
+            for (int j = 0; j < row.Length; j++)
+            {
+                float u = (float)(rng.NextDouble() * 6 - 3);
+                row[j] = kind switch
+                {
+                    1 or 2 => MathF.Round(u),
+                    4 or 5 or 6 => float.NegativeInfinity,
+                    7 => rng.Next(3) switch { 0 => 0f, 1 => -0f, _ => -1 - MathF.Abs(u) },
+                    8 => float.NaN,
+                    _ => u,
+                };
+            }
+            int specials = 1 + rng.Next(3);
+            for (int k = 0; k < specials; k++)
+            {
+                int j = rng.Next(row.Length);
+                switch (kind)
+                {
+                    case 2 or 5: row[j] = float.NaN; break;
+                    case 3: row[j] = float.PositiveInfinity; break;
+                    case 6: row[j] = (float)(rng.NextDouble() * 6 - 3); break;
+                }
+            }
+            if (kind == 9) row[^1] = 10f;
+        }
+        return x;
+    }
+
+    /// <summary>The rule as the interface states it: the first NaN if the row holds one, else the first column holding the maximum.</summary>
+    static int ArgMaxOracle(ReadOnlySpan<float> row)
+    {
+        for (int j = 0; j < row.Length; j++)
+        {
+            if (float.IsNaN(row[j])) return j;
+        }
+        float max = float.NegativeInfinity;
+        foreach (float v in row) max = v > max ? v : max;
+        for (int j = 0; j < row.Length; j++)
+        {
+            if (row[j] == max) return j;   // == holds for -0 against +0: zeros of either sign tie
+        }
+        throw new XunitException("the oracle found no maximum in a row without NaN");
+    }
+
+    [Fact]
+    public void ArgMaxRows_gives_the_first_column_of_each_rows_maximum_with_nan_largest()
+    {
+        Sweep(ArgMaxSweep(), CheckArgMax);
+        PropertyRunner.Check(ArgMaxCases, CheckArgMax, Cases);
+    }
+
+    void CheckArgMax(ArgMaxCase c)
+    {
+        var rng = new System.Random(c.Seed);
+        using var pair = NewPair(c.Seed);
+        float[] x = ArgMaxData(c, rng);
+        var tx = pair.Upload(x, extra: rng.Next(3));
+        var indices = pair.Upload(Enumerable.Repeat(HostData.IntPoison, c.Rows).ToArray(), extra: rng.Next(3));
+
+        pair.Run((be, s) => be.ArgMaxRows(tx[s], indices[s], c.Rows, c.Cols));
+
+        var (got, want) = pair.Download(indices);
+        for (int r = 0; r < c.Rows; r++)
+        {
+            int expected = ArgMaxOracle(x.AsSpan(r * c.Cols, c.Cols));
+            if (got[r] != expected || want[r] != expected)
+            {
+                string row = string.Join(", ", x.Skip(r * c.Cols).Take(Math.Min(c.Cols, 40)).Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+                throw new XunitException($"row {r}: '{Backend.Name}' gives {got[r]}, the reference {want[r]}, the oracle {expected}; row starts [{row}].");
+            }
+        }
+        pair.AssertGuardsIntact();
+    }
+
+    [Fact]
+    public void ArgMaxRows_picks_known_columns_for_ties_nan_infinities_and_signed_zeros()
+    {
+        const int cols = 37;   // more than one warp's lanes and two 16-wide vectors, with a ragged tail
+        float nan = float.NaN, inf = float.PositiveInfinity, ninf = float.NegativeInfinity;
+        float[] Row(Func<int, float> value) => Enumerable.Range(0, cols).Select(value).ToArray();
+        var cases = new (string Name, float[] Row, int Want)[]
+        {
+            ("one NaN", Row(j => j == 20 ? nan : j), 20),
+            ("NaN after the largest number", Row(j => j == 36 ? nan : j == 3 ? 100 : 0), 36),
+            ("two NaN: the first", Row(j => j is 33 or 5 ? nan : j), 5),
+            ("NaN in the 32-lane tail before one in the body", Row(j => j is 34 ? nan : -j), 34),
+            ("two +inf: the first", Row(j => j is 30 or 3 ? inf : j), 3),
+            ("+inf beats float.MaxValue", Row(j => j == 9 ? float.MaxValue : j == 18 ? inf : 0), 18),
+            ("only -inf", Row(_ => ninf), 0),
+            ("-inf and one NaN", Row(j => j == 36 ? nan : ninf), 36),
+            ("-inf and one finite value", Row(j => j == 35 ? -1e30f : ninf), 35),
+            ("-0 then +0 among negatives: equal", Row(j => j == 2 ? -0f : j == 10 ? 0f : -1), 2),
+            ("+0 then -0 among negatives: equal", Row(j => j == 2 ? 0f : j == 10 ? -0f : -1), 2),
+            ("three equal maxima", Row(j => j is 7 or 8 or 35 ? 5 : 1), 7),
+            ("equal maxima in lanes 31 and 1", Row(j => j is 31 or 33 ? 5 : 1), 31),
+            ("the last column", Row(j => j == 36 ? 1 : 0), 36),
+            ("the first column", Row(j => -j), 0),
+            ("only NaN", Row(_ => nan), 0),
+        };
+        var x = cases.SelectMany(c => c.Row).ToArray();
+        using var pair = NewPair(78);
+        var tx = pair.Upload(x);
+        var indices = pair.Upload(Enumerable.Repeat(HostData.IntPoison, cases.Length).ToArray());
+        pair.Run((be, s) => be.ArgMaxRows(tx[s], indices[s], cases.Length, cols));
+        var (got, want) = pair.Download(indices);
+        for (int r = 0; r < cases.Length; r++)
+        {
+            Assert.True(got[r] == cases[r].Want, $"{cases[r].Name}: '{Backend.Name}' gives {got[r]}, want {cases[r].Want}");
+            Assert.True(want[r] == cases[r].Want, $"{cases[r].Name}: the reference gives {want[r]}, want {cases[r].Want}");
+            Assert.Equal(ArgMaxOracle(cases[r].Row), cases[r].Want);
+        }
+
+        // One column: the only column, whatever it holds.
+        var single = pair.Upload([nan, ninf, inf, -0f, 2f]);
+        var singleIndices = pair.Upload(Enumerable.Repeat(HostData.IntPoison, 5).ToArray());
+        pair.Run((be, s) => be.ArgMaxRows(single[s], singleIndices[s], 5, 1));
+        var (gotSingle, wantSingle) = pair.Download(singleIndices);
+        Assert.All(gotSingle, i => Assert.Equal(0, i));
+        Assert.All(wantSingle, i => Assert.Equal(0, i));
+        pair.AssertGuardsIntact();
+    }
+
+    [Fact]
+    public void ArgMaxRows_accepts_indices_just_past_x_in_the_same_buffer_and_writes_nothing_for_no_rows()
+    {
+        using var buffer = Backend.Allocate(15 * sizeof(float));
+        var whole = buffer.AsSpan<float>();
+        var x = whole.Slice(0, 12);
+        var indices = ValidationViews.IntsOver(whole, 12, 3);   // the bytes right after x's: disjoint
+        Backend.Upload<float>([1, 3, 3, 2, -1, -5, -1, -2, 0, float.NaN, 7, 7], x);
+        Backend.Upload<int>([-9, -9, -9], indices);
+        Backend.ArgMaxRows(x, indices, 3, 4);
+        var got = new int[3];
+        Backend.Download(indices, got);
+        Assert.Equal([1, 0, 1], got);
+
+        Backend.Upload<int>([-9, -9, -9], indices);
+        Backend.ArgMaxRows(x, indices, 0, 0);   // no rows need no columns
+        Backend.ArgMaxRows(x, indices, 0, 5);
+        Backend.Download(indices, got);
+        Assert.Equal([-9, -9, -9], got);
+    }
+
+    [Fact]
+    public void ArgMaxRows_rejects_bad_arguments_before_writing()
+    {
+        void Rejects(string param, string fragment, Action<IComputeBackend, ValidationViews> call)
+        {
+            using var views = new ValidationViews(Backend, CreateBackend);
+            var e = Assert.ThrowsAny<ArgumentException>(() => call(Backend, views));
+            Assert.Equal(param, e.ParamName);
+            Assert.Contains(fragment, e.Message, StringComparison.Ordinal);
+            views.AssertUnchanged();
+        }
+        Rejects("x", "length 11", (b, v) => b.ArgMaxRows(v.F(11), v.I(0, 0, 0), 3, 4));
+        Rejects("indices", "length 2", (b, v) => b.ArgMaxRows(v.F(12), v.I(0, 0), 3, 4));
+        Rejects("rows", "rows = -1", (b, v) => b.ArgMaxRows(v.F(12), v.I(0, 0, 0), -1, 4));
+        Rejects("cols", "cols = -4", (b, v) => b.ArgMaxRows(v.F(12), v.I(0, 0, 0), 3, -4));
+        Rejects("cols", "cols = 0", (b, v) => b.ArgMaxRows(v.F(12), v.I(0, 0, 0), 3, 0));
+        Rejects("indices", "null view", (b, v) => b.ArgMaxRows(v.F(12), default, 3, 4));
+        Rejects("x", "different backend", (b, v) => b.ArgMaxRows(v.Foreign(12), v.I(0, 0, 0), 3, 4));
+        Rejects("indices", "indices overlaps x", (b, v) =>
+        {
+            var s = v.F(14);
+            b.ArgMaxRows(s.Slice(0, 12), ValidationViews.IntsOver(s, 11, 3), 3, 4);   // the last element of x is indices[0]
+        });
+        Rejects("indices", "indices overlaps x", (b, v) =>
+        {
+            var s = v.F(12);
+            b.ArgMaxRows(s, ValidationViews.IntsOver(s, 0, 3), 3, 4);   // "in place": not allowed
         });
     }
 }

@@ -275,6 +275,10 @@ public sealed class PrimitiveWorkload : IDisposable
         var rowScale = Uniform(s.Batch, 0, 1);
         var scaled = Zeros(s.Batch * s.Input);
         Add("ScaleRows", () => backend.ScaleRows(gradient, rowScale, scaled, s.Batch, s.Input), scaled);
+        // Greedy decoding: the arg-max of each row of logits rounded to integers, so most rows tie in several columns.
+        var roundedLogits = Floats(HostData.Uniform(rng, s.Batch * s.Hidden, -6, 6).Select(v => MathF.Round(v)).ToArray());
+        var argMax = Ints(new int[s.Batch]);
+        calls.Add(new PrimitiveCall("ArgMaxRows", () => backend.ArgMaxRows(roundedLogits, argMax, s.Batch, s.Hidden), [], [argMax]));
     }
 
     void AddRecurrent(WorkloadSize s)
