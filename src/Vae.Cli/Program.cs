@@ -7,7 +7,8 @@ usage: vae <command> [options]
 
 commands:
   train        train a model of the family (--model vae|cvae|hvae|vqvae) on Fashion-MNIST or any IDX set,
-               writing checkpoint and pictures to runs/MODEL/
+               writing checkpoint and pictures to runs/MODEL/; --model text: a sentence VAE on the fortunes corpus
+               (eval, sample, reconstruct and interpolate take its checkpoint too)
   eval         test-set loss, reconstruction, KL and latent statistics of a checkpoint, -log p(x) (--nll), --json
   sample       decode draws from the model's prior into a grid of images (cvae: --label; vqvae: fitted code prior)
   reconstruct  test images above their reconstructions

@@ -36,12 +36,13 @@ A vqvae checkpoint also reports its codes on the test set: perplexity exp(H(aver
 restarts during training, the quantization error (sum over positions of ||z_e - e||^2), and two upper bounds on
 -log p(x): recon + P ln K under the uniform prior (its test_loss) and recon + sum of -log prior(code) under the prior
 over codes fitted on the training set (independent per position), in nats per image.
-""" + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
+""" + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp + "\n" + TextCommands.EvalHelp;
 
     public static int Run(CliArgs cli)
     {
         if (cli.Flag("help")) { Console.WriteLine(Help); return 0; }
         string path = CommonOptions.CheckpointPath(cli);
+        if (Checkpoints.TextCheckpoint.IsTextModel(path)) return TextCommands.Eval(cli, path);
         string dataDir = CommonOptions.DataDirectory(cli);
         int batch = cli.Int("batch", 500, 1, 65536);
         bool json = cli.Flag("json");

@@ -16,14 +16,14 @@ from its prior over codes (fitted on the training set after each epoch, each pos
   --label K          conditional checkpoints (train --model cvae): every sample is drawn for class K (0 .. classes-1).
                      Without --label a conditional checkpoint draws one row of --columns samples per class (class 0
                      on top), and --count does not apply. An unconditional checkpoint takes no --label.
-""" + "\n" + CommonOptions.BackendHelp;
+""" + "\n" + CommonOptions.BackendHelp + "\n" + TextCommands.SampleHelp;
 
     public const string ReconstructHelp = """
 usage: vae reconstruct --checkpoint FILE [--data DIR] [--first 0] [--count 16] [--columns 8] [--out reconstructions.png]
 
 Writes test images (rows of inputs) above their reconstructions through the posterior mean (hvae: of q(z1 | x); cvae:
 under each image's own label; vqvae: the encoder's output replaced by its nearest codes).
-""" + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
+""" + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp + "\n" + TextCommands.ReconstructHelp;
 
     public const string InterpolateHelp = """
 usage: vae interpolate --checkpoint FILE [--data DIR] [--from 0] [--to 1] [--steps 10] [--out interpolation.png]
@@ -31,12 +31,13 @@ usage: vae interpolate --checkpoint FILE [--data DIR] [--from 0] [--to 1] [--ste
 Decodes points on the straight line between the posterior means of test images --from and --to (both included);
 hvae: the means of q(z1 | x); cvae: the two images' one-hot labels move along with the means; vqvae: the encoder's
 outputs, each point quantized to its nearest codes before decoding.
-""" + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp;
+""" + "\n" + CommonOptions.DataHelp + CommonOptions.BackendHelp + "\n" + TextCommands.InterpolateHelp;
 
     public static int Sample(CliArgs cli)
     {
         if (cli.Flag("help")) { Console.WriteLine(SampleHelp); return 0; }
         string path = CommonOptions.CheckpointPath(cli);
+        if (Checkpoints.TextCheckpoint.IsTextModel(path)) return TextCommands.Sample(cli, path);
         int count = cli.Int("count", 64, 1, 100_000);
         int columns = cli.Int("columns", 8, 1, 1000);
         ulong seed = (ulong)cli.Int("seed", 1, 0, int.MaxValue);
@@ -70,6 +71,7 @@ outputs, each point quantized to its nearest codes before decoding.
     {
         if (cli.Flag("help")) { Console.WriteLine(ReconstructHelp); return 0; }
         string path = CommonOptions.CheckpointPath(cli);
+        if (Checkpoints.TextCheckpoint.IsTextModel(path)) return TextCommands.Reconstruct(cli, path);
         string dataDir = CommonOptions.DataDirectory(cli);
         int first = cli.Int("first", 0, 0, int.MaxValue);
         int count = cli.Int("count", 16, 1, 10_000);
@@ -92,6 +94,7 @@ outputs, each point quantized to its nearest codes before decoding.
     {
         if (cli.Flag("help")) { Console.WriteLine(InterpolateHelp); return 0; }
         string path = CommonOptions.CheckpointPath(cli);
+        if (Checkpoints.TextCheckpoint.IsTextModel(path)) return TextCommands.Interpolate(cli, path);
         string dataDir = CommonOptions.DataDirectory(cli);
         int from = cli.Int("from", 0, 0, int.MaxValue);
         int to = cli.Int("to", 1, 0, int.MaxValue);

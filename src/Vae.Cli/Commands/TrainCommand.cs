@@ -12,7 +12,7 @@ namespace Vae.Cli.Commands;
 public static class TrainCommand
 {
     public const string Help = """
-usage: vae train [--model vae|cvae|hvae|vqvae] [model flags] [--data DIR] [--epochs 10] [--batch 128]
+usage: vae train [--model vae|cvae|hvae|vqvae|text] [model flags] [--data DIR] [--epochs 10] [--batch 128]
                  [--lr 1e-3] [--weight-decay 0] [--clip 0] [--seed 1]
                  [--out runs/MODEL] [--resume] [--force] [--backend cpu] [--threads N] [--no-graph]
                  [--kl-warmup EPOCHS | --kl-cycle EPOCHS [--kl-ramp 0.5] | --kl-capacity NATS [--kl-capacity-epochs E]]
@@ -22,6 +22,8 @@ Trains a model of the VAE family (default: the seed VAE 784-400-400-20, BCE + KL
 and writes into the output folder (default runs/MODEL/, e.g. runs/vae/): vae.safetensors (weights, Adam state,
 counters; rewritten atomically after every epoch), samples.png, reconstructions.png, interpolations.png, loss.svg and
 history.csv.
+
+The text VAE (--model text) trains on sentences instead: see 'vae train --model text --help'.
 
 models (--model, default vae) and their flags with their defaults; a run keeps them, so --resume refuses them:
   vae                the VAE and beta-VAE: [--hidden 400,400] [--latent 20] [--beta 1] [--recon bce] [--iwae 1]
@@ -82,9 +84,10 @@ models (--model, default vae) and their flags with their defaults; a run keeps t
 
     public static int Run(CliArgs cli)
     {
+        if (cli.String("model") == Models.Text.TextVaeConfig.KindName) return TextCommands.Train(cli);
         if (cli.Flag("help")) { Console.WriteLine(Help); return 0; }
         string kind = cli.String("model") ?? "vae";
-        if (!ModelConfigs.Kinds.Contains(kind)) throw new UsageException($"--model {kind}: unknown model; this build has {string.Join(", ", ModelConfigs.Kinds)}.");
+        if (!ModelConfigs.Kinds.Contains(kind)) throw new UsageException($"--model {kind}: unknown model; this build has {string.Join(", ", ModelConfigs.Kinds)} and text.");
         string outDir = cli.String("out") ?? Path.Combine("runs", kind);
         bool resume = cli.Flag("resume"), force = cli.Flag("force");
         bool noGraph = cli.Flag("no-graph");

@@ -37,10 +37,24 @@ public sealed class Checkpoint
     public static void Save(string path, ITrainableModel model, TrainingOptions? options, TrainingState? state)
     {
         ArgumentNullException.ThrowIfNull(model);
+        Write(path, model.Parameters, model.NamedTensors, model.Config.ToJson(), null, options, state);
+    }
+
+    /// <summary>
+    /// The file format behind <see cref="Save"/> for any model made of named tensors in one ParameterStore: the tensors
+    /// (and Adam's moments when <paramref name="options"/> is given), "config" = <paramref name="configJson"/>, the run's
+    /// counters and history, and <paramref name="extraMetadata"/> (e.g. a text model's vocabulary). Written atomically.
+    /// </summary>
+    public static void Write(string path, ParameterStore store, IReadOnlyList<NamedTensor> namedTensors, string configJson,
+        IReadOnlyDictionary<string, string>? extraMetadata, TrainingOptions? options, TrainingState? state)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(namedTensors);
+        ArgumentNullException.ThrowIfNull(configJson);
         if ((options is null) != (state is null))
             throw new ArgumentException("Pass both the training options and the state (a resumable checkpoint) or neither (weights only).", nameof(options));
-        var p = model.Parameters;
-        var backend = model.Backend;
+        var p = store;
+        var backend = store.Backend;
         var parameters = new float[p.Layout.TotalLength];
         backend.Download<float>(p.Parameters, parameters);
         float[]? m = null, v = null;
@@ -52,18 +66,20 @@ public sealed class Checkpoint
             backend.Download<float>(p.AdamV, v);
         }
         var tensors = new List<SafeTensor>();
-        foreach (var t in model.NamedTensors) tensors.Add(SafeTensor.FromFloats(t.Name, parameters.AsSpan(t.Offset, t.Length), t.Shape));
+        foreach (var t in namedTensors) tensors.Add(SafeTensor.FromFloats(t.Name, parameters.AsSpan(t.Offset, t.Length), t.Shape));
         if (m is not null && v is not null)
         {
-            foreach (var t in model.NamedTensors) tensors.Add(SafeTensor.FromFloats("optim.m." + t.Name, m.AsSpan(t.Offset, t.Length), t.Shape));
-            foreach (var t in model.NamedTensors) tensors.Add(SafeTensor.FromFloats("optim.v." + t.Name, v.AsSpan(t.Offset, t.Length), t.Shape));
+            foreach (var t in namedTensors) tensors.Add(SafeTensor.FromFloats("optim.m." + t.Name, m.AsSpan(t.Offset, t.Length), t.Shape));
+            foreach (var t in namedTensors) tensors.Add(SafeTensor.FromFloats("optim.v." + t.Name, v.AsSpan(t.Offset, t.Length), t.Shape));
         }
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["format"] = Format,
             ["version"] = Version,
-            ["config"] = model.Config.ToJson(),
+            ["config"] = configJson,
         };
+        if (extraMetadata is not null)
+            foreach (var (key, value) in extraMetadata) metadata.Add(key, value);
         if (options is not null && state is not null)
         {
             metadata["training"] = OptionsToJson(options);
@@ -79,6 +95,17 @@ public sealed class Checkpoint
     /// <summary>Reads and validates a checkpoint file (the model is built from its config with <see cref="LoadInto"/>).</summary>
     public static Checkpoint Read(string path)
     {
+        var parts = ReadParts(path);
+        var config = ModelConfigs.FromJson(parts.ConfigJson, path);
+        return new Checkpoint(path, parts.File, config, parts.Options, parts.State, parts.HasOptimizerState);
+    }
+
+    /// <summary>What every checkpoint holds, whatever its model: the file, the config JSON, and the run's options and state.</summary>
+    public sealed record Parts(SafeTensorsFile File, string ConfigJson, TrainingOptions? Options, TrainingState State, bool HasOptimizerState);
+
+    /// <summary>Reads a checkpoint file and checks its format; the config JSON is left to the model kind's parser.</summary>
+    public static Parts ReadParts(string path)
+    {
         var file = SafeTensorsFile.Read(path);
         if (!file.Metadata.TryGetValue("config", out var configJson))
             throw new InvalidDataException($"{path}: this safetensors file has no 'config' metadata, so it is not a Vae checkpoint (format '{Format}').");
@@ -86,7 +113,6 @@ public sealed class Checkpoint
             throw new InvalidDataException($"{path}: metadata format is '{format}', expected '{Format}'.");
         if (file.Metadata.TryGetValue("version", out var version) && version != Version)
             throw new InvalidDataException($"{path}: checkpoint version {version} is not supported (this build reads version {Version}).");
-        var config = ModelConfigs.FromJson(configJson, path);
         var state = new TrainingState();
         TrainingOptions? options = null;
         if (file.Metadata.TryGetValue("training", out var trainingJson))
@@ -100,7 +126,7 @@ public sealed class Checkpoint
             if (file.Metadata.TryGetValue("history", out var history)) state.History.AddRange(HistoryFromJson(history, path));
         }
         bool hasOptimizer = file.Tensors.Any(t => t.Name.StartsWith("optim.m.", StringComparison.Ordinal));
-        return new Checkpoint(path, file, config, options, state, hasOptimizer);
+        return new Parts(file, configJson, options, state, hasOptimizer);
     }
 
     /// <summary>
@@ -111,41 +137,55 @@ public sealed class Checkpoint
     {
         if (!model.Config.Equals(Config))
             throw new InvalidDataException($"{Path}: the checkpoint is a {Config.Kind} {Config} model but the model is a {model.Config.Kind} {model.Config}; build the model from the checkpoint's config (Checkpoint.Config) or pick the matching checkpoint.");
-        if (withOptimizerState && !HasOptimizerState)
-            throw new InvalidDataException($"{Path}: the checkpoint has no optimizer state (optim.m.*), so training cannot resume from it; train without --resume.");
-        var p = model.Parameters;
+        LoadTensors(File, Path, model.Parameters, model.NamedTensors, withOptimizerState);
+    }
+
+    /// <summary>
+    /// Uploads the tensors of <paramref name="file"/> named like <paramref name="namedTensors"/> (and their Adam moments
+    /// with <paramref name="withOptimizerState"/>) into <paramref name="store"/> and zeroes its gradients; every tensor is
+    /// checked for presence, type, shape and finiteness before anything is uploaded.
+    /// </summary>
+    public static void LoadTensors(SafeTensorsFile file, string path, ParameterStore store, IReadOnlyList<NamedTensor> namedTensors, bool withOptimizerState)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(namedTensors);
+        if (withOptimizerState && !file.Tensors.Any(t => t.Name.StartsWith("optim.m.", StringComparison.Ordinal)))
+            throw new InvalidDataException($"{path}: the checkpoint has no optimizer state (optim.m.*), so training cannot resume from it; train without --resume.");
+        var p = store;
         int total = p.Layout.TotalLength;
         var parameters = new float[total];
         var m = withOptimizerState ? new float[total] : null;
         var v = withOptimizerState ? new float[total] : null;
-        foreach (var t in model.NamedTensors)
+        foreach (var t in namedTensors)
         {
-            Take(t.Name, t, parameters);
+            Take(file, path, t.Name, t, parameters);
             if (m is not null && v is not null)
             {
-                Take("optim.m." + t.Name, t, m);
-                Take("optim.v." + t.Name, t, v);
+                Take(file, path, "optim.m." + t.Name, t, m);
+                Take(file, path, "optim.v." + t.Name, t, v);
             }
         }
-        model.Backend.Upload<float>(parameters, p.Parameters);
+        var backend = store.Backend;
+        backend.Upload<float>(parameters, p.Parameters);
         if (m is not null && v is not null)
         {
-            model.Backend.Upload<float>(m, p.AdamM);
-            model.Backend.Upload<float>(v, p.AdamV);
+            backend.Upload<float>(m, p.AdamM);
+            backend.Upload<float>(v, p.AdamV);
         }
-        model.Backend.Fill(p.Gradients, 0f);
+        backend.Fill(p.Gradients, 0f);
     }
 
-    void Take(string name, NamedTensor target, float[] destination)
+    static void Take(SafeTensorsFile file, string path, string name, NamedTensor target, float[] destination)
     {
-        var t = File.Get(name, Path);
+        var t = file.Get(name, path);
         if (t.Type != SafeTensorType.F32)
-            throw new InvalidDataException($"{Path}: tensor '{name}' is {t.Type}; checkpoints store F32.");
+            throw new InvalidDataException($"{path}: tensor '{name}' is {t.Type}; checkpoints store F32.");
         if (!t.Shape.AsSpan().SequenceEqual(target.Shape))
-            throw new InvalidDataException($"{Path}: tensor '{name}' has shape {t.ShapeText}, the model needs ({string.Join(", ", target.Shape)}).");
+            throw new InvalidDataException($"{path}: tensor '{name}' has shape {t.ShapeText}, the model needs ({string.Join(", ", target.Shape)}).");
         var values = t.ToFloats();
         foreach (float x in values)
-            if (!float.IsFinite(x)) throw new InvalidDataException($"{Path}: tensor '{name}' contains NaN or infinite values; the checkpoint is unusable.");
+            if (!float.IsFinite(x)) throw new InvalidDataException($"{path}: tensor '{name}' contains NaN or infinite values; the checkpoint is unusable.");
         values.CopyTo(destination.AsSpan(target.Offset, target.Length));
     }
 

@@ -29,6 +29,8 @@ public static class ModelConfigs
             "cvae" => CvaeConfig.FromJson(json, source),
             "vqvae" => VqVaeConfig.FromJson(json, source),
             "hvae" => HvaeConfig.FromJson(json, source),
+            Text.TextVaeConfig.KindName => throw new InvalidDataException(
+                $"{source}: holds a text VAE (model 'text'), which works on sentences, not images; use it with the text commands (vae eval, sample, reconstruct, interpolate with --checkpoint)."),
             _ => throw new InvalidDataException($"{source}: the checkpoint holds a '{kind}' model, which this build does not know (it knows {string.Join(", ", Kinds)})."),
         };
     }

@@ -25,6 +25,7 @@ public sealed class Lstm : IDisposable
     DeviceSpan<float> lastInput;
     DeviceSpan<int> lastLengths;
     int lastSteps = -1, lastBatch;
+    int pendingSteps, nextStep = -1;   // the step-by-step pass: its length and the next step (-1: none running)
 
     /// <summary>The views of one layer and direction: parameters, gradients, gate and state buffers.</summary>
     sealed class Direction
@@ -209,6 +210,7 @@ public sealed class Lstm : IDisposable
         lastLengths = lengths;
         lastSteps = steps;
         lastBatch = batch;
+        nextStep = -1;
         if (batch == 0) return;
 
         int h = HiddenSize, width = OutputSize, rows = steps * batch, stateRows = batch * h;
@@ -246,6 +248,87 @@ public sealed class Lstm : IDisposable
             }
         }
     }
+
+    // ------------------------------------------------------------------ step-by-step forward
+
+    /// <summary>
+    /// Starts a forward pass that runs one time step per <see cref="Step"/> call, for a decoder whose input at step t depends
+    /// on its output at step t - 1 (its own prediction fed back). Same arguments and meaning as <see cref="Forward"/>, but
+    /// only row block t of input (steps, batch, InputSize) must be written before Step(t). Unidirectional LSTMs only (the
+    /// reverse direction would need the future). After Step(steps - 1) the pass is complete: Output, FinalHidden and
+    /// FinalCell hold what Forward would give (up to the rounding of the per-step input GEMMs) and Backward may follow.
+    /// A new BeginSteps or Forward abandons an unfinished pass.
+    /// </summary>
+    public void BeginSteps(DeviceSpan<float> input, DeviceSpan<int> lengths, DeviceSpan<float> h0, DeviceSpan<float> c0, int steps, int batch)
+    {
+        if (Directions != 1)
+            throw new InvalidOperationException("A step-by-step forward needs a unidirectional LSTM: the reverse direction reads the whole sequence first; use Forward.");
+        CheckSizes(steps, batch);
+        CheckView(input, steps, batch, InputSize, nameof(input));
+        if (!lengths.IsNull && lengths.Length < batch)
+            throw new ArgumentException($"lengths has length {lengths.Length} but the batch has {batch} sequences.", nameof(lengths));
+        CheckOptionalState(h0, batch, nameof(h0));
+        CheckOptionalState(c0, batch, nameof(c0));
+        lastInput = input;
+        lastLengths = lengths;
+        lastSteps = -1;            // Backward waits for the last step
+        pendingSteps = steps;
+        lastBatch = batch;
+        nextStep = 0;
+        if (batch == 0 || steps == 0)
+        {
+            lastSteps = steps;
+            nextStep = -1;
+            return;
+        }
+        int stateRows = batch * HiddenSize;
+        for (int l = 0; l < Layers; l++)
+        {
+            var cell = cells[l];
+            backend.Copy(cell.BiasIh, cell.BiasSum);
+            backend.Axpy(1f, cell.BiasHh, cell.BiasSum);
+            SetState(cell.HStates.Slice(0, stateRows), h0, l, stateRows);
+            SetState(cell.CStates.Slice(0, stateRows), c0, l, stateRows);
+        }
+    }
+
+    /// <summary>
+    /// Runs time step <paramref name="t"/> of the pass begun by <see cref="BeginSteps"/> through every layer: the input
+    /// projection of its batch rows, the recurrent GEMM and the cell. Steps run in order 0, 1, ..., steps - 1.
+    /// </summary>
+    public void Step(int t)
+    {
+        if (nextStep < 0 || t != nextStep)
+            throw new InvalidOperationException(nextStep < 0
+                ? "Lstm.Step needs BeginSteps first (and runs each step once)."
+                : $"Lstm.Step({t}) out of order: the next step is {nextStep}.");
+        int batch = lastBatch, h = HiddenSize, stateRows = batch * h;
+        for (int l = 0; l < Layers; l++)
+        {
+            var cell = cells[l];
+            var x = l == 0 ? lastInput : layerOutputs[l - 1];
+            var gates = cell.Gates.Slice(t * batch * 4 * h, batch * 4 * h);
+            var hPrev = cell.HStates.Slice(t * stateRows, stateRows);
+            backend.Gemm(false, true, batch, 4 * h, cell.InputSize, 1f, x.Slice(t * batch * cell.InputSize, batch * cell.InputSize), cell.WeightIh, 0f, gates);
+            backend.BiasAdd(gates, cell.BiasSum, batch, 4 * h);
+            backend.Gemm(false, true, batch, 4 * h, h, 1f, hPrev, cell.WeightHh, 1f, gates);
+            backend.LstmCellForward(gates, cell.CStates.Slice(t * stateRows, stateRows), hPrev, lastLengths,
+                gates, cell.CStates.Slice((t + 1) * stateRows, stateRows), cell.HStates.Slice((t + 1) * stateRows, stateRows),
+                StepRows(layerOutputs[l], t, batch, 0), batch, h, h, t);
+        }
+        nextStep = t + 1;
+        if (nextStep < pendingSteps) return;
+        for (int l = 0; l < Layers; l++)
+        {
+            backend.Copy(cells[l].HStates.Slice(pendingSteps * stateRows, stateRows), FinalHidden.Slice(l * stateRows, stateRows));
+            backend.Copy(cells[l].CStates.Slice(pendingSteps * stateRows, stateRows), FinalCell.Slice(l * stateRows, stateRows));
+        }
+        lastSteps = pendingSteps;
+        nextStep = -1;
+    }
+
+    /// <summary>The last layer's output rows of step t of the current pass: (batch, OutputSize).</summary>
+    public DeviceSpan<float> StepOutput(int t) => Output.Slice(t * lastBatch * OutputSize, lastBatch * OutputSize);
 
     // ------------------------------------------------------------------ backward
 

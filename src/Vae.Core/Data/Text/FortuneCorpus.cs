@@ -97,6 +97,22 @@ public sealed class FortuneCorpus
         return new FortuneCorpus(directory, files.ToArray(), examples, fortunes, duplicates, tooLong, maxTokens);
     }
 
+    /// <summary>
+    /// The fortune files of a folder other than the package's: every regular file whose name does not start with '.' and
+    /// does not end in .dat or .u8 (the strfile indexes and UTF-8 copies), in ordinal order.
+    /// </summary>
+    public static IReadOnlyList<string> FilesIn(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (!System.IO.Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"Fortune folder not found: {directory}. To get the corpus, {InstallHint} (or pass the folder holding fortune files).");
+        var names = System.IO.Directory.GetFiles(directory).Select(Path.GetFileName).OfType<string>()
+            .Where(n => !n.StartsWith('.') && !n.EndsWith(".dat", StringComparison.Ordinal) && !n.EndsWith(".u8", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal).ToArray();
+        if (names.Length == 0) throw new FileNotFoundException($"The folder {directory} holds no fortune files (plain text, fortunes separated by lines holding '%').");
+        return names;
+    }
+
     static void CheckName(string name, string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);

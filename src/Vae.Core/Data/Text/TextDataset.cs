@@ -137,4 +137,22 @@ public static class TextSplits
             new TextDataset(name + " validation", vocabulary, validation, length),
             new TextDataset(name + " test", vocabulary, test, length));
     }
+
+    /// <summary>
+    /// The split <see cref="Prepare"/> makes of the same examples and seed, encoded with a given vocabulary (a trained
+    /// model's, read from its checkpoint) instead of one built from the training part.
+    /// </summary>
+    public static TextSplit PrepareWith(string name, IReadOnlyList<string> examples, Vocabulary vocabulary, int maxTokens, ulong seed,
+        double validationFraction = 0.05, double testFraction = 0.05)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxTokens);
+        var (train, validation, test) = Split(examples, seed, validationFraction, testFraction);
+        int length = maxTokens + 2;
+        return new TextSplit(vocabulary,
+            new TextDataset(name + " train", vocabulary, train, length),
+            new TextDataset(name + " validation", vocabulary, validation, length),
+            new TextDataset(name + " test", vocabulary, test, length));
+    }
 }
