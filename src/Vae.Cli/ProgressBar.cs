@@ -5,7 +5,8 @@ using Vae.Training;
 
 namespace Vae.Cli;
 
-public sealed class ProgressBar : ITrainingObserver
+/// <param name="unit">What a training example is called in the lines ("images", "sentences").</param>
+public sealed class ProgressBar(string unit = "images") : ITrainingObserver
 {
     readonly bool interactive = !Console.IsOutputRedirected;
     readonly System.Diagnostics.Stopwatch sinceDraw = System.Diagnostics.Stopwatch.StartNew();
@@ -23,7 +24,7 @@ public sealed class ProgressBar : ITrainingObserver
             const int width = 30;
             int filled = (int)(width * p.Images / p.ImagesInEpoch);
             string bar = new string('#', filled) + new string('.', width - filled);
-            Console.Write(string.Create(inv, $"\repoch {p.Epoch}/{p.Epochs} [{bar}] {p.Images}/{p.ImagesInEpoch}  loss {p.Loss:F2}  {rate:F0} img/s  ETA {eta:F0} s   "));
+            Console.Write(string.Create(inv, $"\repoch {p.Epoch}/{p.Epochs} [{bar}] {p.Images}/{p.ImagesInEpoch}  loss {p.Loss:F2}  {rate:F0} {unit}/s  ETA {eta:F0} s   "));
             if (p.Batch == p.Batches) Console.Write('\r' + new string(' ', 110) + '\r');
         }
         else
@@ -33,7 +34,7 @@ public sealed class ProgressBar : ITrainingObserver
             if (quarter > lastQuarter && quarter < 4)
             {
                 lastQuarter = quarter;
-                Console.WriteLine(string.Create(inv, $"epoch {p.Epoch}/{p.Epochs}: {p.Images}/{p.ImagesInEpoch} images, loss {p.Loss:F2}, {rate:F0} img/s, ETA {eta:F0} s"));
+                Console.WriteLine(string.Create(inv, $"epoch {p.Epoch}/{p.Epochs}: {p.Images}/{p.ImagesInEpoch} {unit}, loss {p.Loss:F2}, {rate:F0} {unit}/s, ETA {eta:F0} s"));
             }
         }
     }

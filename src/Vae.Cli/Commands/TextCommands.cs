@@ -39,7 +39,8 @@ samples.txt (greedy and sampled sentences, reconstructions and an interpolation)
   --hidden H         LSTM width (per direction in the encoder)
   --latent Z         latent dimensions (0 = language model)
   --encoder-layers L stacked bidirectional encoder layers
-  --word-dropout P   probability that a decoder input word is replaced by <unk> while training
+  --word-dropout P   probability that a decoder input word is replaced by <unk> while training (default 0.25; 0 for
+                     the language model, which has no z to lean on)
   --teacher-forcing R  probability that a decoder step reads the true previous token; otherwise it reads its own most
                      likely token of the step before (drawn per step and batch)
   --kl-warmup E      the KL weight rises linearly from ~0 to beta over the first E epochs (0 = constant)
@@ -132,7 +133,7 @@ Decodes (greedily) --steps points on the line between the posterior means of the
                 ClipNorm = cli.Float("clip", 5f, 0f, 1e9f),
                 Seed = (ulong)cli.Int("seed", 1, 0, int.MaxValue),
                 FreeBits = cli.Float("free-bits", 0f, 0f, 1e6f),
-            }, cli.Float("word-dropout", 0.25f, 0f, 0.99f), cli.Float("teacher-forcing", 1f, 0f, 1f), cli.Int("max-tokens", 48, 1, 10_000),
+            }, cli.Float("word-dropout", cli.Int("latent", 32, 0, 65536) == 0 ? 0f : 0.25f, 0f, 0.99f), cli.Float("teacher-forcing", 1f, 0f, 1f), cli.Int("max-tokens", 48, 1, 10_000),
                 (ulong)cli.Int("split-seed", 1, 0, int.MaxValue), corpusFlag is null ? null : Path.GetFullPath(corpusFlag));
             state = new TrainingState();
             if (File.Exists(checkpointPath) && !force)
@@ -201,15 +202,20 @@ Decodes (greedily) --steps points on the line between the posterior means of the
     /// <summary>Epoch lines with per-token numbers and throughput, on top of the usual progress display.</summary>
     sealed class TextProgress(TextTrainer trainer) : ITrainingObserver
     {
-        readonly ProgressBar bar = new();
+        readonly ProgressBar bar = new("sentences");
         public void OnBatch(in BatchProgress progress) => bar.OnBatch(progress);
         public void OnEpoch(EpochRecord r)
         {
             var inv = CultureInfo.InvariantCulture;
             var v = trainer.LastEvaluation;
-            string valid = v is null ? "" : string.Create(inv, $"  valid recon {v.ReconPerToken:F3}/token kl {v.Kl:F2}/sentence ppl<={v.Perplexity:F1} active {v.ActiveUnits}/{trainer.Model.Config.Latent}");
-            Console.WriteLine(string.Create(inv,
-                $"epoch {r.Epoch,3}  train {r.TrainLoss:F2}/sentence (recon {r.TrainRecon:F2}, kl {r.TrainKl:F2}, kl weight {trainer.KlWeight(Math.Max(1, trainer.State.Step)):F2}){valid}  {r.Seconds:F1} s, {trainer.LastEpochTokens / r.Seconds:F0} tokens/s"));
+            var config = trainer.Model.Config;
+            string valid = v is null ? "" : config.IsLanguageModel
+                ? string.Create(inv, $"  valid {v.ReconPerToken:F3} nats/token, perplexity {v.Perplexity:F1}")
+                : string.Create(inv, $"  valid recon {v.ReconPerToken:F3}/token kl {v.Kl:F2}/sentence ppl<={v.Perplexity:F1} active {v.ActiveUnits}/{config.Latent}");
+            string train = config.IsLanguageModel
+                ? string.Create(inv, $"train {r.TrainRecon:F2}/sentence")
+                : string.Create(inv, $"train {r.TrainLoss:F2}/sentence (recon {r.TrainRecon:F2}, kl {r.TrainKl:F2}, kl weight {trainer.KlWeight(Math.Max(1, trainer.State.Step)):F2})");
+            Console.WriteLine(string.Create(inv, $"epoch {r.Epoch,3}  {train}{valid}  {r.Seconds:F1} s, {trainer.LastEpochTokens / r.Seconds:F0} tokens/s"));
         }
     }
 

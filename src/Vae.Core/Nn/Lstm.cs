@@ -200,16 +200,8 @@ public sealed class Lstm : IDisposable
     /// </summary>
     public void Forward(DeviceSpan<float> input, DeviceSpan<int> lengths, DeviceSpan<float> h0, DeviceSpan<float> c0, int steps, int batch)
     {
-        CheckSizes(steps, batch);
-        CheckView(input, steps, batch, InputSize, nameof(input));
-        if (!lengths.IsNull && lengths.Length < batch)
-            throw new ArgumentException($"lengths has length {lengths.Length} but the batch has {batch} sequences.", nameof(lengths));
-        CheckOptionalState(h0, batch, nameof(h0));
-        CheckOptionalState(c0, batch, nameof(c0));
-        lastInput = input;
-        lastLengths = lengths;
+        Begin(input, lengths, h0, c0, steps, batch);
         lastSteps = steps;
-        lastBatch = batch;
         nextStep = -1;
         if (batch == 0) return;
 
@@ -235,12 +227,7 @@ public sealed class Lstm : IDisposable
                 {
                     int t = d == 0 ? i : steps - 1 - i;
                     int previous = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
-                    var gates = cell.Gates.Slice(t * batch * 4 * h, batch * 4 * h);
-                    var hPrev = cell.HStates.Slice(previous * stateRows, stateRows);
-                    backend.Gemm(false, true, batch, 4 * h, h, 1f, hPrev, cell.WeightHh, 1f, gates);
-                    backend.LstmCellForward(gates, cell.CStates.Slice(previous * stateRows, stateRows), hPrev, lengths,
-                        gates, cell.CStates.Slice(next * stateRows, stateRows), cell.HStates.Slice(next * stateRows, stateRows),
-                        StepRows(y, t, batch, d), batch, h, width, t);
+                    RecurrentStep(cell, cell.Gates.Slice(t * batch * 4 * h, batch * 4 * h), previous, next, StepRows(y, t, batch, d), batch, width, t);
                 }
                 int final = d == 0 ? steps : 0;
                 backend.Copy(cell.HStates.Slice(final * stateRows, stateRows), FinalHidden.Slice(k * stateRows, stateRows));
@@ -263,17 +250,9 @@ public sealed class Lstm : IDisposable
     {
         if (Directions != 1)
             throw new InvalidOperationException("A step-by-step forward needs a unidirectional LSTM: the reverse direction reads the whole sequence first; use Forward.");
-        CheckSizes(steps, batch);
-        CheckView(input, steps, batch, InputSize, nameof(input));
-        if (!lengths.IsNull && lengths.Length < batch)
-            throw new ArgumentException($"lengths has length {lengths.Length} but the batch has {batch} sequences.", nameof(lengths));
-        CheckOptionalState(h0, batch, nameof(h0));
-        CheckOptionalState(c0, batch, nameof(c0));
-        lastInput = input;
-        lastLengths = lengths;
+        Begin(input, lengths, h0, c0, steps, batch);
         lastSteps = -1;            // Backward waits for the last step
         pendingSteps = steps;
-        lastBatch = batch;
         nextStep = 0;
         if (batch == 0 || steps == 0)
         {
@@ -308,13 +287,9 @@ public sealed class Lstm : IDisposable
             var cell = cells[l];
             var x = l == 0 ? lastInput : layerOutputs[l - 1];
             var gates = cell.Gates.Slice(t * batch * 4 * h, batch * 4 * h);
-            var hPrev = cell.HStates.Slice(t * stateRows, stateRows);
             backend.Gemm(false, true, batch, 4 * h, cell.InputSize, 1f, x.Slice(t * batch * cell.InputSize, batch * cell.InputSize), cell.WeightIh, 0f, gates);
             backend.BiasAdd(gates, cell.BiasSum, batch, 4 * h);
-            backend.Gemm(false, true, batch, 4 * h, h, 1f, hPrev, cell.WeightHh, 1f, gates);
-            backend.LstmCellForward(gates, cell.CStates.Slice(t * stateRows, stateRows), hPrev, lastLengths,
-                gates, cell.CStates.Slice((t + 1) * stateRows, stateRows), cell.HStates.Slice((t + 1) * stateRows, stateRows),
-                StepRows(layerOutputs[l], t, batch, 0), batch, h, h, t);
+            RecurrentStep(cell, gates, t, t + 1, StepRows(layerOutputs[l], t, batch, 0), batch, h, t);
         }
         nextStep = t + 1;
         if (nextStep < pendingSteps) return;
@@ -397,6 +372,31 @@ public sealed class Lstm : IDisposable
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /// <summary>Checks a forward pass's arguments and remembers the input and lengths for Backward.</summary>
+    void Begin(DeviceSpan<float> input, DeviceSpan<int> lengths, DeviceSpan<float> h0, DeviceSpan<float> c0, int steps, int batch)
+    {
+        CheckSizes(steps, batch);
+        CheckView(input, steps, batch, InputSize, nameof(input));
+        if (!lengths.IsNull && lengths.Length < batch)
+            throw new ArgumentException($"lengths has length {lengths.Length} but the batch has {batch} sequences.", nameof(lengths));
+        CheckOptionalState(h0, batch, nameof(h0));
+        CheckOptionalState(c0, batch, nameof(c0));
+        lastInput = input;
+        lastLengths = lengths;
+        lastBatch = batch;
+    }
+
+    /// <summary>The recurrent part of step t: gates (already holding the input projection) += hPrev W_hh^T, then the cell, from state slot previous to slot next.</summary>
+    void RecurrentStep(Direction cell, DeviceSpan<float> gates, int previous, int next, DeviceSpan<float> y, int batch, int yStride, int t)
+    {
+        int h = HiddenSize, stateRows = batch * h;
+        var hPrev = cell.HStates.Slice(previous * stateRows, stateRows);
+        backend.Gemm(false, true, batch, 4 * h, h, 1f, hPrev, cell.WeightHh, 1f, gates);
+        backend.LstmCellForward(gates, cell.CStates.Slice(previous * stateRows, stateRows), hPrev, lastLengths,
+            gates, cell.CStates.Slice(next * stateRows, stateRows), cell.HStates.Slice(next * stateRows, stateRows), y, batch, h, yStride, t);
+    }
+
 
     /// <summary>Rows of direction d at step t inside a (steps, batch, D H) sequence: batch rows of H floats, D H apart.</summary>
     DeviceSpan<float> StepRows(DeviceSpan<float> sequence, int t, int batch, int d) =>

@@ -282,12 +282,7 @@ public sealed class TextVaeModel : IDisposable
         var totals = LossTotals;
         if (encoder is not null)
         {
-            int last = 2 * (Config.EncoderLayers - 1);
-            embedding.Forward(IntView(encTokensAt, t * b), encEmb, t * b);
-            encoder.Forward(encEmb, IntView(encLengthsAt, b), default, default, t, b);
-            backend.Concat(encoder.FinalHidden.Slice(last * b * h, b * h), encoder.FinalHidden.Slice((last + 1) * b * h, b * h), encFinal, b, h, h);
-            latent.Forward(backend, encFinal, heads, b);
-            backend.Split(heads, Mu, LogVar, b, zw, zw);
+            Encode(b, t);
             backend.ReparameterizeForward(Mu.Slice(0, b * zw), LogVar.Slice(0, b * zw), Noise.Slice(0, b * zw), z.Slice(0, b * zw),
                 Reparameterization.MinLogVar, Reparameterization.MaxLogVar);
             backend.KlStandardNormalForward(Mu, LogVar, KlPerSample, totals.Slice(1, 1), b, zw);
@@ -330,6 +325,17 @@ public sealed class TextVaeModel : IDisposable
         // Per sequence: the column sums of the (S, B) per-token losses.
         backend.Fill(ReconPerSample.Slice(0, b), 0f);
         backend.BiasGradient(cePerRow, ReconPerSample, s, b);
+    }
+
+    /// <summary>The encoder on the loaded batch (b sequences of up to t ids): the posterior's Mu and LogVar.</summary>
+    void Encode(int b, int t)
+    {
+        int h = Config.Hidden, zw = Config.Latent, last = 2 * (Config.EncoderLayers - 1);
+        embedding.Forward(IntView(encTokensAt, t * b), encEmb, t * b);
+        encoder!.Forward(encEmb, IntView(encLengthsAt, b), default, default, t, b);
+        backend.Concat(encoder.FinalHidden.Slice(last * b * h, b * h), encoder.FinalHidden.Slice((last + 1) * b * h, b * h), encFinal, b, h, h);
+        latent.Forward(backend, encFinal, heads, b);
+        backend.Split(heads, Mu, LogVar, b, zw, zw);
     }
 
     /// <summary>Decoder input rows of step k: the embedding of its tokens, with z beside them for a VAE.</summary>
@@ -398,12 +404,7 @@ public sealed class TextVaeModel : IDisposable
         {
             int n = Math.Min(capacity, count - first);
             LoadBatch(tokens, stride, lengths, indices.Slice(first, n));
-            int b = n, t = steps, h = Config.Hidden, last = 2 * (Config.EncoderLayers - 1);
-            embedding.Forward(IntView(encTokensAt, t * b), encEmb, t * b);
-            encoder.Forward(encEmb, IntView(encLengthsAt, b), default, default, t, b);
-            backend.Concat(encoder.FinalHidden.Slice(last * b * h, b * h), encoder.FinalHidden.Slice((last + 1) * b * h, b * h), encFinal, b, h, h);
-            latent.Forward(backend, encFinal, heads, b);
-            backend.Split(heads, Mu, LogVar, b, zw, zw);
+            Encode(n, steps);
             backend.Download(Mu.Slice(0, n * zw), means.AsSpan(first * zw, n * zw));
         }
         rows = -1;   // the batch's activations are not a training Forward's
