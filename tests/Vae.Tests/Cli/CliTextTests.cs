@@ -2,7 +2,8 @@
 // fortune corpus (two files of 60 short sentences separated by '%' lines) written into a scratch folder: a 2-epoch VAE
 // run writes its checkpoint, history, loss curve and samples; eval --json reports recon, kl, perplexity and active
 // units (and the importance-sampled nll with --nll), equal to the library's numbers on the same checkpoint and split;
-// sample prints --count sentences (sampled, greedy, top-k; the same seed the same sentences); reconstruct prints each
+// --nll alone takes 100 samples; character tokens train (with fed-back steps, two encoder layers, cyclical annealing
+// and free bits); sample prints --count sentences (sampled, greedy, top-k; the same seed the same sentences); reconstruct prints each
 // sentence and its greedy reconstruction through the posterior mean, as the library decodes it; interpolate prints
 // --steps sentences from 0 to 1; --resume continues a run; a language-model run (--latent 0) evaluates without KL.
 // Errors: reconstruct and interpolate on a language model, a sentence over the length cap, --resume with a model flag,
@@ -224,6 +225,33 @@ public sealed class CliTextTests(TextRunFixture run) : IClassFixture<TextRunFixt
         CliAssert.Succeeded(greedy);
         Assert.Equal(2, greedy.StdoutLines.Length);
         Assert.Equal(greedy.StdoutLines[0], greedy.StdoutLines[1]);   // no latent: one greedy sentence
+    }
+
+    [Fact]
+    public void Eval_nll_without_a_value_uses_100_samples()
+    {
+        var o = CliAssert.Json(VaeProcess.Run(run.Folder, "eval", "--checkpoint", run.Checkpoint, "--nll", "--json"));
+        Assert.Equal(100, o.GetProperty("nll_k").GetInt32());
+        Assert.True(double.IsFinite(o.GetProperty("nll").GetDouble()));
+    }
+
+    [Fact]
+    public void Character_tokens_train_with_fed_back_steps_a_deeper_encoder_and_cyclical_annealing()
+    {
+        string output = run.File("char-" + Guid.NewGuid().ToString("N"));
+        var r = VaeProcess.Run(run.Folder, "train", "--model", "text", "--corpus", run.Corpus, "--tokens", "char", "--epochs", "1", "--batch", "8",
+            "--embedding", "8", "--hidden", "8", "--latent", "3", "--encoder-layers", "2", "--teacher-forcing", "0.5", "--kl-cycle", "1",
+            "--free-bits", "0.1", "--out", output);
+        CliAssert.Succeeded(r);
+        var checkpoint = TextCheckpoint.Read(Path.Combine(output, "vae.safetensors"));
+        Assert.Equal(TokenizerKind.Character, checkpoint.Vocabulary.Tokenizer.Kind);
+        Assert.Equal(2, checkpoint.Config.EncoderLayers);
+        Assert.Equal(0.5f, checkpoint.Options!.TeacherForcing);
+        Assert.Equal(KlScheduleKind.Cyclical, checkpoint.Options.Common.KlSchedule.Kind);
+        Assert.Equal(0.1f, checkpoint.Options.Common.FreeBits);
+        var reconstructed = VaeProcess.Run(run.Folder, "reconstruct", "--checkpoint", Path.Combine(output, "vae.safetensors"), "the cat");
+        CliAssert.Succeeded(reconstructed);
+        Assert.Equal("in:  the cat", reconstructed.StdoutLines[0]);
     }
 
     // ---------------------------------------------------------------- errors
