@@ -116,7 +116,9 @@ Decodes (greedily) --steps points on the line between the posterior means of the
         }
         else
         {
-            var kind = Tokenizer.ParseKind(cli.String("tokens") ?? "word") ?? throw new UsageException($"--tokens {cli.String("tokens")}: expected word or char.");
+            // The command line says "char" (as the help does); the tokenizer's own name for the kind is "character".
+            string tokens = cli.String("tokens") ?? "word";
+            var kind = Tokenizer.ParseKind(tokens == "char" ? "character" : tokens) ?? throw new UsageException($"--tokens {tokens}: expected word or char.");
             tokenizer = new Tokenizer(kind);
             klWarmup = cli.Float("kl-warmup", cli.Has("kl-cycle") ? 0f : 2f, 0f, 1e6f);
             klCycle = cli.Float("kl-cycle", 0f, 0f, 1e6f);
@@ -261,7 +263,12 @@ Decodes (greedily) --steps points on the line between the posterior means of the
         string splitName = cli.String("split") ?? "test";
         if (splitName is not ("test" or "validation")) throw new UsageException($"--split {splitName}: expected test or validation.");
         int? nll = null;
-        if (cli.Has("nll")) nll = cli.String("nll") is null ? 100 : cli.Int("nll", 100, 1, 100_000);
+        if (cli.Has("nll"))
+        {
+            // CliArgs.Flag accepts exactly the bare form (and throws when a value follows); the valued form goes to Int.
+            try { cli.Flag("nll"); nll = 100; }
+            catch (UsageException) { nll = cli.Int("nll", 100, 1, 100_000); }
+        }
         bool json = cli.Flag("json");
         int batch = cli.Int("batch", 64, 1, 4096);
         string? corpusDir = cli.String("corpus");
