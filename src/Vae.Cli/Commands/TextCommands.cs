@@ -18,13 +18,13 @@ public static class TextCommands
 usage: vae train --model text [--corpus DIR] [--tokens word|char] [--max-tokens 48] [--vocab 10000] [--min-count 1]
                  [--embedding 128] [--hidden 256] [--latent 32] [--encoder-layers 1] [--beta 1]
                  [--word-dropout 0.25] [--teacher-forcing 1] [--kl-warmup 2 | --kl-cycle E [--kl-ramp 0.5]]
-                 [--free-bits 0] [--epochs 10] [--batch 64] [--lr 1e-3] [--clip 5] [--seed 1] [--split-seed 1]
+                 [--free-bits 0.25] [--epochs 10] [--batch 64] [--lr 1e-3] [--clip 5] [--seed 1] [--split-seed 1]
                  [--out runs/text] [--resume] [--force] [--backend cpu] [--threads N]
 
 Trains a sentence VAE (Bowman et al. 2016) on the fortunes of the Debian 'fortunes' package (one example per fortune,
 at most --max-tokens tokens; split 90/5/5 by --split-seed): a bidirectional LSTM encoder gives the posterior's mean and
 log-variance; the LSTM decoder reads the previous token's embedding next to z at every step, and z also sets its
-initial state. Against posterior collapse it uses KL annealing (--kl-warmup), word dropout and optionally free bits.
+initial state. Against posterior collapse it uses KL annealing (--kl-warmup), word dropout and free bits.
 --latent 0 trains the language-model baseline instead: the same decoder without z (no encoder, no KL).
 Writes into --out: vae.safetensors (weights, Adam state, vocabulary; after every epoch), history.csv, loss.svg and
 samples.txt (greedy and sampled sentences, reconstructions and an interpolation).
@@ -45,7 +45,8 @@ samples.txt (greedy and sampled sentences, reconstructions and an interpolation)
                      likely token of the step before (drawn per step and batch)
   --kl-warmup E      the KL weight rises linearly from ~0 to beta over the first E epochs (0 = constant)
   --kl-cycle E       cyclical annealing: cycles of E epochs, rising over the first --kl-ramp of each
-  --free-bits L      a KL floor of L nats per latent dimension (batch mean), 0 = off
+  --free-bits L      a KL floor of L nats per latent dimension (batch mean; default 0.25, 0 = off). Without it the
+                     KL collapses to ~0.04 nats per sentence within 3 epochs despite the warm-up and word dropout
 """ + "\n" + CommonOptions.BackendHelp;
 
     public const string EvalHelp = """
@@ -134,7 +135,7 @@ Decodes (greedily) --steps points on the line between the posterior means of the
                 Adam = new AdamSettings(cli.Float("lr", 1e-3f, 0f, 10f)),
                 ClipNorm = cli.Float("clip", 5f, 0f, 1e9f),
                 Seed = (ulong)cli.Int("seed", 1, 0, int.MaxValue),
-                FreeBits = cli.Float("free-bits", 0f, 0f, 1e6f),
+                FreeBits = cli.Float("free-bits", cli.Int("latent", 32, 0, 65536) == 0 ? 0f : 0.25f, 0f, 1e6f),
             }, cli.Float("word-dropout", cli.Int("latent", 32, 0, 65536) == 0 ? 0f : 0.25f, 0f, 0.99f), cli.Float("teacher-forcing", 1f, 0f, 1f), cli.Int("max-tokens", 48, 1, 10_000),
                 (ulong)cli.Int("split-seed", 1, 0, int.MaxValue), corpusFlag is null ? null : Path.GetFullPath(corpusFlag));
             state = new TrainingState();
