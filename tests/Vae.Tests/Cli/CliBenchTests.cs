@@ -1,5 +1,7 @@
 // `vae bench train --json` through the real process: one JSON object with the documented keys, numbers where numbers
-// belong. The timing values are only checked to be positive numbers, never compared with any threshold.
+// belong. The timing values are only checked to be positive numbers, never compared with any threshold. The text
+// model's bench (VAE and language model) must also allocate nothing per step and count the predicted tokens of its
+// fixed-length sentences (words and <eos>).
 using System.Text.Json;
 using Vae.Tests.Support;
 using Xunit;
@@ -34,5 +36,41 @@ public sealed class CliBenchTests : IDisposable
         }
         Assert.True(o.GetProperty("step_ms_median").GetDouble() > 0 && o.GetProperty("peak_gflops").GetDouble() > 0, r.Stdout);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_folder.Path));
+    }
+
+    [Theory]
+    [InlineData("3", "vae")]
+    [InlineData("0", "lm")]
+    public void BenchTrainTextPrintsItsFieldsAndAllocatesNothingPerStep(string latent, string variant)
+    {
+        var r = VaeProcess.Run(_folder.Path, "bench", "train", "--model", "text", "--steps", "4", "--warmup", "2", "--batch", "5", "--length", "6",
+            "--vocab-size", "40", "--embedding", "8", "--hidden", "12", "--latent", latent, "--threads", "2", "--json");
+        var o = CliAssert.Json(r);
+        Assert.Equal("vae", o.GetProperty("engine").GetString());
+        Assert.Equal("text", o.GetProperty("model").GetString());
+        Assert.Equal(variant, o.GetProperty("variant").GetString());
+        Assert.Equal(5, o.GetProperty("batch").GetInt32());
+        Assert.Equal(6, o.GetProperty("length").GetInt32());
+        Assert.Equal(4, o.GetProperty("steps").GetInt32());
+        Assert.Equal(2, o.GetProperty("threads").GetInt32());
+        foreach (var key in new[] { "step_ms_median", "step_ms_min", "sequences_per_s", "tokens_per_s", "gflops", "peak_gflops" })
+        {
+            Assert.True(o.GetProperty(key).ValueKind == JsonValueKind.Number, $"{key} is not a number: {r.Stdout}");
+            double value = o.GetProperty(key).GetDouble();
+            Assert.True(double.IsFinite(value) && value >= 0, $"{key} = {value}: {r.Stdout}");
+        }
+        Assert.True(o.GetProperty("step_ms_min").GetDouble() <= o.GetProperty("step_ms_median").GetDouble(), r.Stdout);
+        Assert.True(o.GetProperty("peak_gflops").GetDouble() > 0, r.Stdout);
+        // 5 sentences of 6 words: the decoder predicts 6 words and <eos> each, on every timed step
+        Assert.Equal(5 * 7, o.GetProperty("tokens_per_step").GetDouble());
+        Assert.Equal(0, o.GetProperty("alloc_bytes_per_step").GetDouble());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_folder.Path));
+    }
+
+    [Fact]
+    public void BenchTrainTextRejectsImageOnlyFlags()
+    {
+        var r = VaeProcess.Run(_folder.Path, "bench", "train", "--model", "text", "--steps", "1", "--no-graph");
+        CliAssert.UsageError(r, "--no-graph");
     }
 }
