@@ -81,18 +81,7 @@ peak measured in the same run, and managed bytes allocated per step. --latent 0 
             trainer.TrainStep(batch);
             position += batch;
         }
-        for (int i = 0; i < warmup; i++) Step();
-        profiler?.Reset();
-        var times = new double[steps];
-        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        for (int i = 0; i < steps; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            Step();
-            times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-        Array.Sort(times);
+        var (times, allocated) = TimeSteps(Step, warmup, steps, () => profiler?.Reset());
         double median = times[steps / 2];
         double flops = config is VaeConfig plain && plain.Kind == "vae" ? UsefulFlopsPerStep(plain, batch) : double.NaN;   // counted for the plain VAE only
         var inv = CultureInfo.InvariantCulture;
@@ -159,18 +148,7 @@ peak measured in the same run, and managed bytes allocated per step. --latent 0 
             tokens += model.PredictedTokens;
             position += batch;
         }
-        for (int i = 0; i < warmup; i++) Step();
-        tokens = 0;
-        var times = new double[steps];
-        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        for (int i = 0; i < steps; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            Step();
-            times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-        Array.Sort(times);
+        var (times, allocated) = TimeSteps(Step, warmup, steps, () => tokens = 0);
         double median = times[steps / 2], tokensPerStep = (double)tokens / steps;
         double gflops = TextUsefulFlopsPerStep(config, batch, length) / (median * 1e-3) / 1e9;
         double peak = peakPerCore * usedThreads;
@@ -193,6 +171,28 @@ peak measured in the same run, and managed bytes allocated per step. --latent 0 
             Console.WriteLine(string.Create(inv, $"  managed allocation {(double)allocated / steps:0.##} bytes per step"));
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="step"/> <paramref name="warmup"/> times, then <paramref name="afterWarmup"/>, then times
+    /// <paramref name="steps"/> more runs: their durations in ms, sorted, and the managed bytes all threads allocated
+    /// during them.
+    /// </summary>
+    static (double[] SortedMs, long Allocated) TimeSteps(Action step, int warmup, int steps, Action afterWarmup)
+    {
+        for (int i = 0; i < warmup; i++) step();
+        afterWarmup();
+        var times = new double[steps];
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        for (int i = 0; i < steps; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            step();
+            times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        Array.Sort(times);
+        return (times, allocated);
     }
 
     /// <summary>
