@@ -108,10 +108,7 @@ public sealed class TextTrainer : IDisposable
             int rows = Math.Min(batchSize, train.Count - first);
             TrainStep(order.AsSpan(first, rows));
             double r = totals[0], k = totals[1];
-            if (!double.IsFinite(r) || !double.IsFinite(k))
-                throw new TrainingDivergedException(
-                    $"Training diverged in epoch {epoch}, batch {b + 1} of {batches} (step {State.Step}): the loss is not finite " +
-                    $"(reconstruction sum {r}, KL sum {k}). Try a lower learning rate (--lr) or gradient clipping (--clip 1).");
+            Trainer.CheckLossFinite(r, k, epoch, b, batches, State.Step);
             recon += r;
             kl += k;
             tokens += model.PredictedTokens;
@@ -119,10 +116,7 @@ public sealed class TextTrainer : IDisposable
             observer?.OnBatch(new BatchProgress(epoch, Options.Common.Epochs, b + 1, batches, sequences, train.Count,
                 (recon + model.Config.Beta * kl) / sequences, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds));
         }
-        backend.AllFinite(model.Parameters.Parameters, finiteFlag);
-        backend.Download<int>(finiteFlag, finiteHost);
-        if (finiteHost[0] == 0)
-            throw new TrainingDivergedException($"Training diverged in epoch {epoch} (step {State.Step}): some parameters are NaN or infinite. Try a lower learning rate (--lr) or gradient clipping (--clip 1).");
+        Trainer.CheckParametersFinite(backend, model.Parameters.Parameters, finiteFlag, finiteHost, epoch, State.Step);
         double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
         LastEpochTokens = tokens;
         recon /= train.Count;

@@ -108,10 +108,7 @@ public sealed class Trainer : IDisposable
             LoadBatch(train, order.AsSpan(first, rows));
             TrainStep(rows);
             double r = totals[0], k = totals[1];
-            if (!double.IsFinite(r) || !double.IsFinite(k))
-                throw new TrainingDivergedException(
-                    $"Training diverged in epoch {epoch}, batch {b + 1} of {batches} (step {State.Step}): the loss is not finite " +
-                    $"(reconstruction sum {r}, KL sum {k}). Try a lower learning rate (--lr) or gradient clipping (--clip 1).");
+            CheckLossFinite(r, k, epoch, b, batches, State.Step);
             recon += r;
             kl += k;
             observer?.OnBatch(new BatchProgress(epoch, Options.Epochs, b + 1, batches, first + rows, train.Count,
@@ -210,13 +207,25 @@ public sealed class Trainer : IDisposable
     /// <summary>[sum over rows of reconstruction nats, sum of KL nats] of the last step.</summary>
     public ReadOnlySpan<float> LastTotals => totals;
 
-    void CheckParametersFinite(int epoch)
+    void CheckParametersFinite(int epoch) => CheckParametersFinite(backend, model.Parameters.Parameters, finiteFlag, finiteHost, epoch, State.Step);
+
+    /// <summary>The divergence guard of every training loop: throws when a batch's loss sums are not finite.</summary>
+    internal static void CheckLossFinite(double recon, double kl, int epoch, int batch, int batches, long step)
     {
-        backend.AllFinite(model.Parameters.Parameters, finiteFlag);
-        backend.Download<int>(finiteFlag, finiteHost);
-        if (finiteHost[0] == 0)
+        if (!double.IsFinite(recon) || !double.IsFinite(kl))
             throw new TrainingDivergedException(
-                $"Training diverged in epoch {epoch} (step {State.Step}): some parameters are NaN or infinite. " +
+                $"Training diverged in epoch {epoch}, batch {batch + 1} of {batches} (step {step}): the loss is not finite " +
+                $"(reconstruction sum {recon}, KL sum {kl}). Try a lower learning rate (--lr) or gradient clipping (--clip 1).");
+    }
+
+    /// <summary>The end-of-epoch guard of every training loop: throws when a parameter is NaN or infinite (flag and host are scratch).</summary>
+    internal static void CheckParametersFinite(IComputeBackend backend, DeviceSpan<float> parameters, DeviceSpan<int> flag, int[] host, int epoch, long step)
+    {
+        backend.AllFinite(parameters, flag);
+        backend.Download<int>(flag, host);
+        if (host[0] == 0)
+            throw new TrainingDivergedException(
+                $"Training diverged in epoch {epoch} (step {step}): some parameters are NaN or infinite. " +
                 "Try a lower learning rate (--lr) or gradient clipping (--clip 1).");
     }
 
