@@ -131,11 +131,7 @@ public static class TextSplits
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxTokens);
         var (train, validation, test) = Split(examples, seed, validationFraction, testFraction);
         var vocabulary = Vocabulary.Build(train.Select(t => (IReadOnlyList<string>)tokenizer.Tokenize(t)), tokenizer, maxWords, minCount);
-        int length = maxTokens + 2;
-        return new TextSplit(vocabulary,
-            new TextDataset(name + " train", vocabulary, train, length),
-            new TextDataset(name + " validation", vocabulary, validation, length),
-            new TextDataset(name + " test", vocabulary, test, length));
+        return Encode(name, vocabulary, train, validation, test, maxTokens);
     }
 
     /// <summary>
@@ -149,6 +145,12 @@ public static class TextSplits
         ArgumentNullException.ThrowIfNull(vocabulary);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxTokens);
         var (train, validation, test) = Split(examples, seed, validationFraction, testFraction);
+        return Encode(name, vocabulary, train, validation, test, maxTokens);
+    }
+
+    /// <summary>The three parts encoded with <paramref name="vocabulary"/> into sequences of maxTokens + 2 ids.</summary>
+    static TextSplit Encode(string name, Vocabulary vocabulary, string[] train, string[] validation, string[] test, int maxTokens)
+    {
         int length = maxTokens + 2;
         return new TextSplit(vocabulary,
             new TextDataset(name + " train", vocabulary, train, length),
