@@ -102,6 +102,8 @@ Decodes (greedily) --steps points on the line between the posterior means of the
         Tokenizer tokenizer;
         float klWarmup = 0, klCycle = 0, klRamp = 0.5f;
         int vocabCap = 0, minCount = 1;
+        int embedding = 0, hidden = 0, latent = 0, encoderLayers = 0;   // the shape of a new run (a resumed one has its config)
+        float beta = 1f;
         if (resume)
         {
             foreach (var flag in SettingsFlags)
@@ -128,6 +130,11 @@ Decodes (greedily) --steps points on the line between the posterior means of the
             if (cli.Has("kl-ramp") && !(klCycle > 0)) throw new UsageException("--kl-ramp shapes the cycles of --kl-cycle: give --kl-cycle too.");
             vocabCap = cli.Int("vocab", 10_000, 1, 10_000_000);
             minCount = cli.Int("min-count", 1, 1, int.MaxValue);
+            (embedding, hidden, latent) = (cli.Int("embedding", 128, 1, 65536), cli.Int("hidden", 256, 1, 65536), cli.Int("latent", 32, 0, 65536));
+            encoderLayers = cli.Int("encoder-layers", 1, 1, 16);
+            beta = cli.Float("beta", 1f, 0f, 1e6f);
+            // Word dropout and free bits defend against posterior collapse: the language model (latent 0) has no z to lose.
+            float CollapseDefault(float value) => latent == 0 ? 0f : value;
             options = new TextTrainingOptions(new TrainingOptions
             {
                 Epochs = epochs,
@@ -135,16 +142,13 @@ Decodes (greedily) --steps points on the line between the posterior means of the
                 Adam = new AdamSettings(cli.Float("lr", 1e-3f, 0f, 10f)),
                 ClipNorm = cli.Float("clip", 5f, 0f, 1e9f),
                 Seed = (ulong)cli.Int("seed", 1, 0, int.MaxValue),
-                FreeBits = cli.Float("free-bits", cli.Int("latent", 32, 0, 65536) == 0 ? 0f : 0.25f, 0f, 1e6f),
-            }, cli.Float("word-dropout", cli.Int("latent", 32, 0, 65536) == 0 ? 0f : 0.25f, 0f, 0.99f), cli.Float("teacher-forcing", 1f, 0f, 1f), cli.Int("max-tokens", 48, 1, 10_000),
+                FreeBits = cli.Float("free-bits", CollapseDefault(0.25f), 0f, 1e6f),
+            }, cli.Float("word-dropout", CollapseDefault(0.25f), 0f, 0.99f), cli.Float("teacher-forcing", 1f, 0f, 1f), cli.Int("max-tokens", 48, 1, 10_000),
                 (ulong)cli.Int("split-seed", 1, 0, int.MaxValue), corpusFlag is null ? null : Path.GetFullPath(corpusFlag));
             state = new TrainingState();
             if (File.Exists(checkpointPath) && !force)
                 throw new UsageException($"{checkpointPath} already exists. Pass --resume to continue that run, --force to replace it, or --out another folder.");
         }
-        int embedding = cli.Int("embedding", 128, 1, 65536), hidden = cli.Int("hidden", 256, 1, 65536), latent = cli.Int("latent", 32, 0, 65536);
-        int encoderLayers = cli.Int("encoder-layers", 1, 1, 16);
-        float beta = cli.Float("beta", 1f, 0f, 1e6f);
         using var backend = CommonOptions.Backend(cli);
         cli.RejectUnknown();
 
